@@ -1,0 +1,103 @@
+"""Reading and writing 8-bit images with Pillow, with one-line errors.
+
+Arrays are ``uint8`` of shape ``(H, W, C)`` with ``C`` 1 (gray), 3 (RGB) or
+4 (RGBA). Palette images become RGB (RGBA when they carry transparency),
+bilevel images become gray, CMYK and YCbCr JPEGs become RGB. Images with more
+than 8 bits per channel are refused rather than silently truncated.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from zoo.errors import ImageError
+
+READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
+WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}
+_TO_MODE = {"1": "L", "L": "L", "RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB",
+            "YCbCr": "RGB", "LA": "RGBA", "RGBX": "RGB"}
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file as a ``uint8`` array ``(H, W, C)``, C in {1, 3, 4}."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such file")
+    try:
+        with Image.open(path) as im:
+            if im.format not in READ_FORMATS:
+                raise ImageError(
+                    f"{path}: unsupported image format {im.format} "
+                    f"(supported: {', '.join(READ_FORMATS)})")
+            im.load()
+            im = _to_8bit_mode(im, path)
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file, or a format Pillow cannot read") from None
+    except (OSError, SyntaxError, ValueError) as err:
+        if isinstance(err, ImageError):
+            raise
+        raise ImageError(f"{path}: corrupt or truncated image ({err})") from None
+    array = np.asarray(im, dtype=np.uint8)
+    return array[:, :, None] if array.ndim == 2 else array
+
+
+def _to_8bit_mode(im: Image.Image, path: Path) -> Image.Image:
+    if im.mode == "P":
+        return im.convert("RGBA" if "transparency" in im.info else "RGB")
+    if im.mode not in _TO_MODE:
+        raise ImageError(
+            f"{path}: unsupported pixel mode {im.mode!r}; only 8-bit gray, RGB and RGBA "
+            "images are supported")
+    target = _TO_MODE[im.mode]
+    return im if im.mode == target else im.convert(target)
+
+
+def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> Path:
+    """Write ``image`` (uint8, or float in [0, 1]) as PNG, JPEG or BMP by extension.
+
+    Float images are clipped to [0, 1] and rounded. Parent folders are created.
+    """
+    path = Path(path)
+    fmt = WRITE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(
+            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
+            f"use one of {', '.join(WRITE_FORMATS)}")
+    array = to_uint8(image)
+    if array.ndim == 3 and array.shape[2] == 1:
+        array = array[:, :, 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
+        raise ImageError(f"{path}: cannot write an array of shape {image.shape}; "
+                         "expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+    if fmt == "JPEG" and array.ndim == 3 and array.shape[2] == 4:
+        raise ImageError(f"{path}: JPEG has no alpha channel; write RGBA images as PNG")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = {"quality": quality} if fmt == "JPEG" else {}
+    Image.fromarray(array).save(path, format=fmt, **options)
+    return path
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """Float in [0, 1] to uint8 with MATLAB's ``im2uint8`` rounding; uint8 passes through."""
+    image = np.asarray(image)
+    if image.dtype == np.uint8:
+        return image
+    if not np.issubdtype(image.dtype, np.floating):
+        raise ImageError(f"expected uint8 or float pixels, got {image.dtype}")
+    return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def list_images(folder: str | os.PathLike) -> list[Path]:
+    """The image files of a folder (by extension), sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageError(f"{folder}: no such folder")
+    suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    if not files:
+        raise ImageError(f"{folder}: no images (.png, .jpg, .bmp, ...) in this folder")
+    return files
