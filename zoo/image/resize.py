@@ -59,13 +59,20 @@ def contributions(in_length: int, out_length: int, scale: float,
     return indices[:, used], weights[:, used]
 
 
+def resize_matrix(in_length: int, out_length: int, scale: float,
+                  antialiasing: bool = True) -> np.ndarray:
+    """The dense ``(out_length, in_length)`` matrix of one 1-D resize."""
+    indices, weights = contributions(in_length, out_length, scale, antialiasing)
+    matrix = np.zeros((out_length, in_length))
+    rows = np.repeat(np.arange(out_length), indices.shape[1])
+    np.add.at(matrix, (rows, indices.ravel()), weights.ravel())  # mirrored taps may repeat
+    return matrix
+
+
 def _resize_axis(x: np.ndarray, axis: int, out_length: int, scale: float,
                  antialiasing: bool) -> np.ndarray:
-    indices, weights = contributions(x.shape[axis], out_length, scale, antialiasing)
-    moved = np.moveaxis(x, axis, 0)
-    gathered = moved[indices]  # (out, taps, ...)
-    w = weights.reshape(weights.shape + (1,) * (moved.ndim - 1))
-    return np.moveaxis(np.sum(gathered * w, axis=1), 0, axis)
+    matrix = resize_matrix(x.shape[axis], out_length, scale, antialiasing)
+    return np.moveaxis(np.tensordot(matrix, x, axes=([1], [axis])), 0, axis)
 
 
 def output_size(size: tuple[int, int], scale: float) -> tuple[int, int]:

@@ -1,0 +1,145 @@
+"""Keras model to ``.tflite`` with builtin ops only, in four quantization modes.
+
+* ``float32``: plain conversion.
+* ``float16``: weights stored as float16 (half the size, float compute).
+* ``dynamic``: weights int8, activations quantized on the fly.
+* ``int8``: weights and activations int8 from a calibration set
+  (``representative_dataset``), float input and output so callers need not
+  know the scales.
+
+Every conversion allows ``TFLITE_BUILTINS`` only (``keras.Model.export(format=
+"litert")`` silently enables Flex ops, which the stock runtime cannot run), and
+the result is checked op by op: a Flex or custom op fails the export loudly.
+The model is traced with a dynamic batch and spatial size, so a phone can
+resize the input at run time (a static-size model cannot be resized under
+XNNPACK).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import ZooError
+
+QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+
+
+class ExportError(ZooError):
+    """Conversion failed, or produced ops the stock LiteRT runtime cannot run."""
+
+
+def _tensorflow():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise ExportError("TFLite export traces the model with TensorFlow; run it with "
+                          f"KERAS_BACKEND=tensorflow (now {keras.backend.backend()})")
+    import tensorflow as tf
+
+    return tf
+
+
+def to_tflite(model, quantize: str = "float32",
+              calibration: Iterable[np.ndarray] | None = None) -> bytes:
+    """Convert a Keras model; ``calibration`` yields input batches (needed for ``int8``)."""
+    tf = _tensorflow()
+    if quantize not in QUANTIZATIONS:
+        raise ExportError(f"unknown quantization {quantize!r}; use one of {', '.join(QUANTIZATIONS)}")
+    shape = [None] + list(model.input_shape[1:-1]) + [model.input_shape[-1]]
+
+    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")],
+                 autograph=False)
+    def serve(x):
+        return model(x, training=False)
+
+    # Without the model as `trackable_obj` the converter freezes the weights into
+    # constants; with it, Keras 3 variables stay resource variables that the
+    # interpreter cannot read.
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize != "float32":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        if calibration is None:
+            raise ExportError("int8 quantization needs calibration inputs")
+        batches = list(calibration)
+        if not batches:
+            raise ExportError("the calibration set is empty")
+        converter.representative_dataset = lambda: ([np.asarray(b, np.float32)] for b in batches)
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                               tf.lite.OpsSet.TFLITE_BUILTINS]
+    try:
+        data = converter.convert()
+    except Exception as err:  # the converter raises ConverterError, ValueError, ...
+        first = next((l for l in str(err).splitlines() if "error" in l.lower()), str(err))
+        raise ExportError(f"conversion to builtin TFLite ops failed: {first.strip()[:300]}") from None
+    check_builtin_only(data)
+    return data
+
+
+def op_names(tflite: bytes) -> list[str]:
+    """The op of every node of a ``.tflite`` model, e.g. ``['CONV_2D', 'ADD']``."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite)
+    return [op["op_name"] for op in interpreter._get_ops_details()]
+
+
+def check_builtin_only(tflite: bytes) -> None:
+    foreign = sorted({op for op in op_names(tflite)
+                      if op.startswith("Flex") or op in ("CUSTOM", "DELEGATE")})
+    if foreign:
+        raise ExportError(f"the converted model needs ops the stock runtime lacks: {', '.join(foreign)}")
+
+
+class LiteModel:
+    """A ``.tflite`` model run with ``ai_edge_litert``, resizing its input as needed."""
+
+    def __init__(self, tflite: bytes | str | Path, threads: int = 2):
+        from ai_edge_litert.interpreter import Interpreter
+
+        if isinstance(tflite, (str, Path)):
+            path = Path(tflite)
+            if not path.is_file():
+                raise ExportError(f"{path}: no such .tflite file")
+            tflite = path.read_bytes()
+        try:
+            self.interpreter = Interpreter(model_content=tflite, num_threads=threads)
+        except (ValueError, RuntimeError) as err:
+            raise ExportError(f"not a valid .tflite model ({str(err).splitlines()[0]})") from None
+        self.input = self.interpreter.get_input_details()[0]
+        self.output_index = self.interpreter.get_output_details()[0]["index"]
+        self._shape = None
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, np.float32)
+        if self._shape != x.shape:
+            self.interpreter.resize_tensor_input(self.input["index"], x.shape, strict=False)
+            self.interpreter.allocate_tensors()
+            self._shape = x.shape
+        self.interpreter.set_tensor(self.input["index"], x)
+        self.interpreter.invoke()
+        return self.interpreter.get_tensor(self.output_index)
+
+
+def tflite_predictor(tflite: bytes | str | Path, threads: int = 2):
+    """A ``(H, W) -> (H, W)`` function for one-channel image models such as VDSR."""
+    lite = LiteModel(tflite, threads)
+    return lambda y: lite(np.asarray(y, np.float32)[None, :, :, None])[0, :, :, 0]
+
+
+def validate(model, tflite: bytes, sample: np.ndarray) -> dict:
+    """Run Keras and TFLite on ``sample`` (a batch); max/mean absolute difference and PSNR."""
+    from keras import ops
+
+    expected = np.asarray(ops.convert_to_numpy(model(sample, training=False)), np.float64)
+    actual = LiteModel(tflite)(sample).astype(np.float64)
+    diff = np.abs(expected - actual)
+    mse = float(np.mean(diff**2))
+    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),
+            "psnr": float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))}

@@ -1,0 +1,49 @@
+"""Optimizers that the papers describe and Keras does not ship."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AdjustableClipSGD(keras.optimizers.SGD):
+    """SGD with momentum, VDSR's adjustable gradient clipping and coupled L2 decay.
+
+    Kim et al. 2016, Sec. 3.3 ("Adjustable Gradient Clipping"): every gradient
+    element is clipped to ``[-theta / lr, theta / lr]`` where ``lr`` is the
+    current learning rate, so that the step ``lr * g`` is bounded by ``theta``
+    however large the learning rate; this is what lets VDSR train with a
+    learning rate of 0.1. The paper does not state ``theta``; 0.01 is our
+    default and a command-line option.
+
+    ``l2`` is weight decay as the paper's Caffe/MatConvNet-era training applies
+    it: ``l2 * w`` added to the (clipped) gradient before momentum (Sec. 4.1:
+    "weight decay 0.0001"), not the decoupled decay of Keras' ``weight_decay``
+    (which would act about 1 / (1 - momentum) = 10 times more weakly). Biases are
+    not decayed.
+    """
+
+    def __init__(self, learning_rate=0.1, momentum=0.9, theta=0.01, l2=1e-4,
+                 name="adjustable_clip_sgd", **kwargs):
+        super().__init__(learning_rate=learning_rate, momentum=momentum, name=name, **kwargs)
+        self.theta = theta
+        self.l2 = l2
+
+    def apply(self, grads, trainable_variables=None):
+        variables = (trainable_variables if trainable_variables is not None
+                     else self._trainable_variables)
+        bound = self.theta / ops.cast(self.learning_rate, "float32")
+        new_grads = []
+        for g, v in zip(grads, variables):
+            if g is not None:
+                g = ops.clip(g, -ops.cast(bound, g.dtype), ops.cast(bound, g.dtype))
+                if self.l2 and len(v.shape) > 1:  # kernels only
+                    g = g + ops.cast(self.l2, g.dtype) * ops.cast(v, g.dtype)
+            new_grads.append(g)
+        return super().apply(new_grads, trainable_variables)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"theta": self.theta, "l2": self.l2})
+        return config

@@ -1,0 +1,135 @@
+"""One resumable trainer for every recipe: distribution, callbacks, ``fit``.
+
+A recipe supplies a function that builds and compiles its model and one that
+makes its data for a global batch size; this module does the rest:
+
+* ``strategy="auto"`` trains under ``tf.distribute.MirroredStrategy`` when
+  several GPUs are visible (``"mirrored"`` forces it, over the CPUs when no GPU
+  is present); under the JAX backend several devices give
+  ``keras.distribution.DataParallel``. ``MultiWorkerMirroredStrategy`` is not
+  offered: Keras 3's ``fit`` fails under it (keras-team/keras#20585).
+* ``BackupAndRestore`` writes the model and optimizer state every
+  ``checkpoint_every`` steps into ``RUN_DIR/backup``; starting the same command
+  again after a kill resumes from there (the interrupted epoch restarts from its
+  first step with the saved weights and optimizer, so the learning-rate
+  schedule, driven by the optimizer's step counter, continues where it was).
+* ``RUN_DIR/last.weights.h5`` after every epoch, ``RUN_DIR/final.weights.h5`` at the end,
+  ``RUN_DIR/history.csv``, TensorBoard logs in ``RUN_DIR/logs`` (TensorFlow needed),
+  a progress bar, and ``RUN_DIR/config.json`` with the recipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+
+
+@dataclass
+class RunConfig:
+    out_dir: Path
+    epochs: int
+    steps_per_epoch: int
+    checkpoint_every: int = 200
+    strategy: str = "auto"
+    verbose: int | str = "auto"
+    tensorboard: bool = True
+    callbacks: list = field(default_factory=list)
+
+
+def distribution(strategy: str = "auto"):
+    """``(scope, replicas)`` for ``strategy`` in {auto, default, mirrored} on the current backend."""
+    if strategy not in ("auto", "default", "mirrored"):
+        raise ValueError(f"unknown strategy {strategy!r}; use auto, default or mirrored")
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_logical_devices("GPU")
+        if strategy == "mirrored" or (strategy == "auto" and len(gpus) > 1):
+            devices = gpus or tf.config.list_logical_devices("CPU")
+            mirrored = tf.distribute.MirroredStrategy([d.name for d in devices])
+            return mirrored.scope(), mirrored.num_replicas_in_sync
+        return contextlib.nullcontext(), 1
+    if keras.backend.backend() == "jax":
+        devices = keras.distribution.list_devices()
+        if strategy == "mirrored" or (strategy == "auto" and len(devices) > 1):
+            keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+            return contextlib.nullcontext(), len(devices)
+        return contextlib.nullcontext(), 1
+    if strategy == "mirrored":
+        raise ValueError(f"strategy 'mirrored' needs the tensorflow or jax backend, "
+                         f"not {keras.backend.backend()}")
+    return contextlib.nullcontext(), 1
+
+
+class Backup(keras.callbacks.BackupAndRestore):
+    """``BackupAndRestore`` that also saves at every epoch end.
+
+    With an integer ``save_freq`` Keras only saves mid-epoch, so a finished run
+    would record its last epoch as unfinished and redo it when started again.
+    Saving at the epoch end makes a second start of a finished run a no-op.
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.save_freq != "epoch":
+            self._save_model()
+
+
+def standard_callbacks(run: RunConfig) -> list[keras.callbacks.Callback]:
+    out = Path(run.out_dir)
+    callbacks = [
+        Backup(str(out / "backup"), save_freq=run.checkpoint_every, double_checkpoint=True,
+               delete_checkpoint=False),
+        keras.callbacks.ModelCheckpoint(str(out / "last.weights.h5"), save_weights_only=True),
+        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+    if run.tensorboard and _has_tensorflow():
+        callbacks.append(keras.callbacks.TensorBoard(str(out / "logs"), update_freq=50))
+    return callbacks + list(run.callbacks)
+
+
+def _has_tensorflow() -> bool:
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def write_config(out_dir: Path, config: dict) -> None:
+    """Save the recipe; on a resumed run, say what changed since the first start."""
+    path = Path(out_dir) / "config.json"
+    if path.is_file():
+        before = json.loads(path.read_text())
+        changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
+        if changed:
+            print(f"note: resuming {out_dir} with changed settings: {', '.join(changed)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(config, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int], object],
+        run: RunConfig) -> tuple[keras.Model, keras.callbacks.History]:
+    """Build under the strategy, train with the standard callbacks, save ``final.weights.h5``."""
+    out = Path(run.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    scope, replicas = distribution(run.strategy)
+    with scope:
+        model = build_and_compile()
+    if replicas > 1:
+        print(f"training on {replicas} replicas")
+    data = make_data(replicas)
+    history = model.fit(data, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
+                        callbacks=standard_callbacks(run), verbose=run.verbose,
+                        shuffle=False)  # the data pipeline shuffles, with its seed
+    model.save_weights(str(out / "final.weights.h5"))
+    return model, history

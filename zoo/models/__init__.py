@@ -1,0 +1,5 @@
+"""One package per paper. Each exposes ``build(**config)`` and ``PRESETS``."""
+
+FAMILIES = {
+    "vdsr": "zoo.models.vdsr",
+}

@@ -1,0 +1,181 @@
+"""The registry of models and their pretrained weights.
+
+Every family in :data:`zoo.models.FAMILIES` exposes ``build(**config)`` and a
+``PRESETS`` dict. A preset names one weights file by its sha256; the file
+either ships inside the package (``zoo/weights/files``) or is downloaded once
+from ``url`` into the Keras cache (``~/.keras/models/zoo``, moved by
+``$KERAS_HOME``) with ``keras.utils.get_file``. A file whose checksum differs is
+refused, and offline with no cached copy the error says which file to put where.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from zoo.errors import WeightsError
+from zoo.models import FAMILIES
+
+CACHE_SUBDIR = os.path.join("models", "zoo")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """One named set of weights for one model family."""
+
+    name: str
+    family: str
+    description: str
+    sha256: str
+    file: str
+    url: str | None = None
+    card: str | None = None
+    config: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+
+
+def _family_module(family: str):
+    if family not in FAMILIES:
+        raise WeightsError(f"unknown model {family!r}; known: {', '.join(sorted(FAMILIES))}")
+    return importlib.import_module(FAMILIES[family])
+
+
+def presets(family: str) -> list[Preset]:
+    """The presets of one family, default (first) first."""
+    module = _family_module(family)
+    return [Preset(name=name, family=family, **spec) for name, spec in module.PRESETS.items()]
+
+
+def available_presets() -> dict[str, Preset]:
+    """Every preset of every family, by name."""
+    return {p.name: p for family in FAMILIES for p in presets(family)}
+
+
+def _find_preset(name: str) -> tuple[str, Preset | None]:
+    """Resolve a family or preset name to (family, preset or None)."""
+    if name in FAMILIES:
+        family_presets = presets(name)
+        return name, (family_presets[0] if family_presets else None)
+    every = available_presets()
+    if name in every:
+        return every[name].family, every[name]
+    raise WeightsError(
+        f"unknown model or preset {name!r}; known: {', '.join(sorted(set(FAMILIES) | set(every)))}")
+
+
+def sha256sum(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _bundled(file: str) -> Path | None:
+    path = Path(str(resources.files("zoo.weights") / "files" / file))
+    return path if path.is_file() else None
+
+
+def keras_home() -> Path:
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+
+
+def cache_dir() -> Path:
+    return keras_home() / CACHE_SUBDIR
+
+
+def resolve_weights(preset: Preset) -> Path:
+    """The local, checksum-verified path of a preset's weights file."""
+    path = _bundled(preset.file)
+    if path is None:
+        path = _download(preset)
+    actual = sha256sum(path)
+    if actual != preset.sha256:
+        raise WeightsError(
+            f"{path}: sha256 {actual[:12]}... does not match preset {preset.name!r} "
+            f"({preset.sha256[:12]}...); refusing to load a corrupt or foreign file")
+    return path
+
+
+def _download(preset: Preset) -> Path:
+    target = cache_dir() / preset.file
+    if target.is_file() and sha256sum(target) == preset.sha256:
+        return target
+    if not preset.url:
+        raise WeightsError(
+            f"weights file {preset.file} of preset {preset.name!r} is missing from the "
+            f"package and has no download URL; put it at {target}")
+    import keras
+
+    try:
+        path = keras.utils.get_file(fname=preset.file, origin=preset.url,
+                                    file_hash=preset.sha256, cache_dir=str(keras_home()),
+                                    cache_subdir=CACHE_SUBDIR)
+    except Exception as err:  # offline, HTTP error, or checksum failure after download
+        raise WeightsError(
+            f"cannot fetch weights file {preset.file} for {preset.name!r} from {preset.url} "
+            f"({type(err).__name__}); download it by hand and put it at {target}") from None
+    return Path(path)
+
+
+def build(name: str, **config):
+    """A fresh (randomly initialised) model of family or preset ``name``."""
+    family, preset = _find_preset(name)
+    merged = dict(preset.config) if preset else {}
+    merged.update(config)
+    return _family_module(family).build(**merged)
+
+
+def load(name: str, weights: str | os.PathLike | None = "default", **config):
+    """Build model ``name`` (a family such as ``"vdsr"`` or a preset name) with weights.
+
+    ``weights="default"`` loads the preset's pretrained weights; ``None`` gives a
+    fresh model; a path loads that ``.weights.h5`` file. ``config`` overrides
+    the builder's arguments (e.g. ``depth=10``) for a fresh or file-loaded model.
+    """
+    family, preset = _find_preset(name)
+    if weights == "default":
+        if preset is None:
+            raise WeightsError(
+                f"{family} has no pretrained weights yet (see `zoo list`); use weights=None "
+                "for a fresh model or weights='FILE.weights.h5'")
+        if config:
+            raise WeightsError("pretrained weights fix the architecture; drop the extra "
+                               f"arguments {sorted(config)} or use weights=None")
+        model = build(preset.name)
+        model.load_weights(resolve_weights(preset))
+        return model
+    model = build(name, **config)
+    if weights is None:
+        return model
+    path = Path(weights)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file")
+    if not path.name.endswith(".weights.h5"):
+        raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
+    try:
+        model.load_weights(path)
+    except Exception as err:
+        raise WeightsError(f"{path}: does not fit {model.name} ({type(err).__name__}: "
+                           f"{str(err).splitlines()[0][:200]})") from None
+    return model
+
+
+def list_models() -> list[dict]:
+    """One record per family: name, description, presets with their status."""
+    rows = []
+    for family, module_name in FAMILIES.items():
+        module = importlib.import_module(module_name)
+        doc = (module.__doc__ or "").strip().splitlines()
+        entries = []
+        for p in presets(family):
+            where = "bundled" if _bundled(p.file) else ("cached" if (cache_dir() / p.file).is_file()
+                                                        else ("download" if p.url else "missing"))
+            entries.append({"name": p.name, "description": p.description, "where": where,
+                            "card": p.card, "metrics": p.metrics})
+        rows.append({"name": family, "paper": " ".join(doc[:2]), "presets": entries})
+    return rows
