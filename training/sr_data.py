@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.progress import progress as progress_bar
 from zoo.image import imresize, list_images, luminance, modcrop, read_image
 
 SCALES = (2, 3, 4)  # Sec. 3.3: one network for scale factors 2, 3 and 4
@@ -67,10 +68,8 @@ def image_files(dirs: list[str | os.PathLike]) -> list[Path]:
 def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SIZE,
                     stride: int = STRIDE, progress: bool = True) -> PatchBank:
     """Degrade every image at every scale and cut aligned patches."""
-    from keras.utils import Progbar
-
     inputs, targets, patch_scales = [], [], []
-    bar = Progbar(len(files) * len(scales), unit_name="image") if progress else None
+    bar = progress_bar(len(files), "image", progress)
     for path in files:
         y = luminance(read_image(path))
         for scale in scales:
@@ -79,8 +78,8 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
                 inputs.append(bicubic[i:i + patch_size, j:j + patch_size])
                 targets.append(target[i:i + patch_size, j:j + patch_size])
                 patch_scales.append(scale)
-            if bar:
-                bar.add(1)
+        if bar:
+            bar.add(1)
     if not inputs:
         raise ValueError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images")
     return PatchBank(

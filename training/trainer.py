@@ -29,6 +29,8 @@ from pathlib import Path
 
 import keras
 
+from zoo.progress import fit_verbosity
+
 
 @dataclass
 class RunConfig:
@@ -129,7 +131,7 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
         print(f"training on {replicas} replicas")
     data = make_data(replicas)
     history = model.fit(data, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
-                        callbacks=standard_callbacks(run), verbose=run.verbose,
+                        callbacks=standard_callbacks(run), verbose=fit_verbosity(run.verbose),
                         shuffle=False)  # the data pipeline shuffles, with its seed
     model.save_weights(str(out / "final.weights.h5"))
     return model, history

@@ -69,7 +69,9 @@ def learning_rate_schedule(recipe: VDSRRecipe, steps_per_epoch: int):
     drops = max(0, math.ceil(recipe.epochs / recipe.lr_decay_epochs) - 1)
     if every <= 0 or drops == 0:
         return base
-    boundaries = [every * (i + 1) for i in range(drops)]
+    # PiecewiseConstantDecay keeps values[i] while step <= boundaries[i]; the
+    # optimizer's counter is 0 at the first update, so epoch 21 starts at step 20 * spe.
+    boundaries = [every * (i + 1) - 1 for i in range(drops)]
     values = [base * recipe.lr_decay_factor**i for i in range(drops + 1)]
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 

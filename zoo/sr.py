@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ImageError
+from zoo.progress import progress as progress_bar
 from zoo.image import (imresize, luminance, modcrop, psnr, read_image, rgb2ycbcr, ssim,
                        to_uint8, ycbcr2rgb)
 
@@ -57,7 +58,7 @@ def evaluate(files: Iterable[Path], scales: Iterable[int], predict: Predictor | 
     ``"model"`` is absent when ``predict`` is None.
     """
     files, scales = list(files), list(scales)
-    bar = _progress(len(files) * len(scales), progress)
+    bar = progress_bar(len(files) * len(scales), "image", progress)
     rows = []
     for path in files:
         image = read_image(path)
@@ -95,14 +96,6 @@ def format_table(table: dict, title: str = "") -> str:
     return "\n".join(lines)
 
 
-def _progress(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from keras.utils import Progbar
-
-    return Progbar(total, unit_name="image")
-
-
 def upscale(image: np.ndarray, scale: int, predict: Predictor, tile: int = 256,
             margin: int = VDSR_RECEPTIVE_MARGIN, progress: bool = False) -> np.ndarray:
     """Upscale a uint8 gray/RGB/RGBA image by an integer ``scale``.
@@ -125,7 +118,7 @@ def upscale(image: np.ndarray, scale: int, predict: Predictor, tile: int = 256,
     out = np.zeros((h * scale, w * scale, image.shape[2]), np.uint8)
     context = math.ceil(margin / scale) + 4  # + the bicubic kernel's 2 taps and slack
     tiles = [(i, j) for i in range(0, h, tile) for j in range(0, w, tile)]
-    bar = _progress(len(tiles), progress)
+    bar = progress_bar(len(tiles), "tile", progress)
     for i, j in tiles:
         i1, j1 = min(i + tile, h), min(j + tile, w)
         r0, r1 = max(i - context, 0), min(i1 + context, h)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -90,11 +91,11 @@ def cache_dir() -> Path:
 
 def resolve_weights(preset: Preset) -> Path:
     """The local, checksum-verified path of a preset's weights file."""
-    path = _bundled(preset.file)
-    if path is None:
-        path = _download(preset)
+    path = _bundled(preset.file) or _download(preset)
     actual = sha256sum(path)
     if actual != preset.sha256:
+        if path.parent == cache_dir():
+            path.unlink()  # never leave a bad download in the cache
         raise WeightsError(
             f"{path}: sha256 {actual[:12]}... does not match preset {preset.name!r} "
             f"({preset.sha256[:12]}...); refusing to load a corrupt or foreign file")
@@ -103,19 +104,21 @@ def resolve_weights(preset: Preset) -> Path:
 
 def _download(preset: Preset) -> Path:
     target = cache_dir() / preset.file
-    if target.is_file() and sha256sum(target) == preset.sha256:
-        return target
+    if target.is_file():
+        if sha256sum(target) == preset.sha256:
+            return target
+        target.unlink()  # stale or corrupt: fetch again
     if not preset.url:
         raise WeightsError(
             f"weights file {preset.file} of preset {preset.name!r} is missing from the "
             f"package and has no download URL; put it at {target}")
     import keras
 
+    target.parent.mkdir(parents=True, exist_ok=True)  # else Keras falls back to /tmp/.keras
     try:
         path = keras.utils.get_file(fname=preset.file, origin=preset.url,
-                                    file_hash=preset.sha256, cache_dir=str(keras_home()),
-                                    cache_subdir=CACHE_SUBDIR)
-    except Exception as err:  # offline, HTTP error, or checksum failure after download
+                                    cache_dir=str(keras_home()), cache_subdir=CACHE_SUBDIR)
+    except Exception as err:  # offline, HTTP error, ...
         raise WeightsError(
             f"cannot fetch weights file {preset.file} for {preset.name!r} from {preset.url} "
             f"({type(err).__name__}); download it by hand and put it at {target}") from None
@@ -147,7 +150,7 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
             raise WeightsError("pretrained weights fix the architecture; drop the extra "
                                f"arguments {sorted(config)} or use weights=None")
         model = build(preset.name)
-        model.load_weights(resolve_weights(preset))
+        _load_strictly(model, resolve_weights(preset))
         return model
     model = build(name, **config)
     if weights is None:
@@ -157,12 +160,25 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
         raise WeightsError(f"{path}: no such weights file")
     if not path.name.endswith(".weights.h5"):
         raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
-    try:
-        model.load_weights(path)
-    except Exception as err:
-        raise WeightsError(f"{path}: does not fit {model.name} ({type(err).__name__}: "
-                           f"{str(err).splitlines()[0][:200]})") from None
+    _load_strictly(model, path)
     return model
+
+
+def _load_strictly(model, path: Path) -> None:
+    """``load_weights``, but a file that fits only partly is an error, not a warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.load_weights(path)
+        except Exception as err:
+            raise WeightsError(f"{path}: does not fit {model.name} ({type(err).__name__}: "
+                               f"{str(err).splitlines()[0][:200]})") from None
+    skipped = [w for w in caught if "Skipping" in str(w.message) or "mismatch" in str(w.message)]
+    if skipped:
+        raise WeightsError(f"{path}: does not fit {model.name} "
+                           f"({str(skipped[0].message).splitlines()[0][:200]})")
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def list_models() -> list[dict]:

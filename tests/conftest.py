@@ -1,0 +1,49 @@
+"""Shared fixtures. Data-dependent tests skip, with the reason, where ../shared/data is absent."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("ZOO_DATA", REPO.parent / "shared" / "data"))
+
+
+def data_dir(*parts: str) -> Path:
+    path = DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"needs the shared data folder {path} (set ZOO_DATA to its location)")
+    return path
+
+
+@pytest.fixture
+def set5() -> Path:
+    return data_dir("sr", "Set5")
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1234)
+
+
+def run_python(code: str, env: dict | None = None, timeout: int = 300,
+               cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (another backend, logical devices, ...)."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run([sys.executable, "-c", code], env=full_env, cwd=cwd or REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def run_zoo(*args: str, env: dict | None = None, timeout: int = 300,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the ``zoo`` command as a user would (through ``python -m``, same interpreter)."""
+    full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "zoo.cli.main", *args], env=full_env,
+                          cwd=cwd or REPO, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,81 @@
+"""TFLite export: builtin ops only, every quantization mode checked against Keras."""
+
+import numpy as np
+import pytest
+
+from zoo.export import ExportError, LiteModel, op_names, to_tflite, validate
+from zoo.export.tflite import check_builtin_only
+from zoo.models.vdsr import VDSR
+
+
+@pytest.fixture(scope="module")
+def model():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    return VDSR(depth=6, filters=16)
+
+
+@pytest.fixture(scope="module")
+def calibration():
+    rng = np.random.default_rng(0)
+    return [rng.random((1, 48, 48, 1), dtype=np.float32) for _ in range(16)]
+
+
+# Bounds on the difference to Keras (images in [0, 1]) for a random 6-layer net.
+TOLERANCE = {"float32": 1e-5, "float16": 5e-3, "dynamic": 0.1, "int8": 0.1}
+
+
+@pytest.mark.parametrize("quantize", ["float32", "float16", "dynamic", "int8"])
+def test_every_mode_is_builtin_and_close_to_keras(model, calibration, quantize, rng):
+    data = to_tflite(model, quantize, calibration)
+    ops = set(op_names(data))
+    assert ops <= {"CONV_2D", "ADD", "DEQUANTIZE", "QUANTIZE"}, ops
+    sample = rng.random((1, 37, 53, 1), dtype=np.float32)  # not the traced size: resizable
+    report = validate(model, data, sample)
+    assert report["max_abs"] < TOLERANCE[quantize], report
+    if quantize == "int8":
+        assert "QUANTIZE" in ops  # really integer inside
+    lite = LiteModel(data)
+    assert lite(rng.random((2, 20, 24, 1), dtype=np.float32)).shape == (2, 20, 24, 1)
+
+
+def test_sizes_shrink_with_quantization(model, calibration):
+    sizes = {q: len(to_tflite(model, q, calibration)) for q in ("float32", "float16", "int8")}
+    assert sizes["float16"] < 0.6 * sizes["float32"]
+    assert sizes["int8"] < 0.4 * sizes["float32"]
+
+
+def test_flex_ops_fail_loudly():
+    """A model converted with Select TF ops (as `Model.export(format='litert')` does) is refused."""
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
+    def needs_flex(x):
+        return tf.math.cumprod(x, axis=1)  # no TFLite builtin: becomes FlexCumprod
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([needs_flex.get_concrete_function()])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS,
+                                           tf.lite.OpsSet.SELECT_TF_OPS]
+    with pytest.raises(ExportError, match="Flex"):
+        check_builtin_only(converter.convert())
+
+
+def test_int8_needs_calibration(model):
+    with pytest.raises(ExportError, match="calibration"):
+        to_tflite(model, "int8")
+    with pytest.raises(ExportError, match="unknown quantization"):
+        to_tflite(model, "int4")
+
+
+def test_model_needing_a_non_builtin_op_fails_at_conversion():
+    import keras
+
+    class CumProd(keras.layers.Layer):
+        def call(self, x):
+            return keras.ops.cumprod(x, axis=1)
+
+    inputs = keras.Input((None, None, 1))
+    model = keras.Model(inputs, CumProd()(keras.layers.Conv2D(1, 3, padding="same")(inputs)))
+    with pytest.raises(ExportError, match="conversion to builtin TFLite ops failed"):
+        to_tflite(model, "float32")

@@ -1,0 +1,76 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from zoo.errors import ImageError
+from zoo.image import read_image, to_uint8, write_image
+
+
+@pytest.mark.parametrize("ext", [".png", ".bmp"])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_lossless_round_trip(tmp_path, rng, ext, channels):
+    if ext == ".bmp" and channels == 4:
+        pytest.skip("Pillow writes BMP without alpha")
+    image = rng.integers(0, 256, (17, 23, channels), dtype=np.uint8)
+    path = write_image(tmp_path / f"x{ext}", image)
+    np.testing.assert_array_equal(read_image(path), image)
+
+
+def test_jpeg_round_trip_is_close(tmp_path, rng):
+    smooth = np.clip(np.add.outer(np.arange(32), np.arange(48))[:, :, None] * 2
+                     + np.array([0, 30, 60]), 0, 255).astype(np.uint8)
+    back = read_image(write_image(tmp_path / "x.jpg", smooth, quality=98))
+    assert back.shape == smooth.shape
+    assert np.abs(back.astype(int) - smooth).mean() < 2
+
+
+def test_palette_and_bilevel_images(tmp_path):
+    Image.new("P", (5, 4), color=3).save(tmp_path / "p.png")
+    Image.new("1", (5, 4), color=1).save(tmp_path / "b.png")
+    assert read_image(tmp_path / "p.png").shape == (4, 5, 3)
+    bilevel = read_image(tmp_path / "b.png")
+    assert bilevel.shape == (4, 5, 1) and bilevel.max() == 255
+
+
+def test_float_images_are_rounded_like_im2uint8():
+    np.testing.assert_array_equal(to_uint8(np.array([0.0, 0.5, 1.0, 1.7, -0.2, 0.501 / 255])),
+                                  [0, 128, 255, 255, 0, 1])
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ImageError, match="no such file"):
+        read_image(tmp_path / "nope.png")
+
+
+def test_not_an_image(tmp_path):
+    (tmp_path / "notes.png").write_text("hello")
+    with pytest.raises(ImageError, match="not an image"):
+        read_image(tmp_path / "notes.png")
+
+
+def test_truncated_image(tmp_path, rng):
+    path = write_image(tmp_path / "x.png", rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(ImageError, match="corrupt or truncated"):
+        read_image(path)
+
+
+def test_sixteen_bit_refused(tmp_path):
+    Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
+    with pytest.raises(ImageError, match="unsupported pixel mode"):
+        read_image(tmp_path / "deep.png")
+
+
+def test_unsupported_format(tmp_path):
+    Image.new("RGB", (4, 4)).save(tmp_path / "x.ppm")
+    with pytest.raises(ImageError, match="unsupported image format PPM"):
+        read_image(tmp_path / "x.ppm")
+
+
+def test_bad_output_extension_and_shape(tmp_path):
+    with pytest.raises(ImageError, match="cannot write .gif"):
+        write_image(tmp_path / "x.gif", np.zeros((4, 4), np.uint8))
+    with pytest.raises(ImageError, match="shape"):
+        write_image(tmp_path / "x.png", np.zeros((4, 4, 2), np.uint8))
+    with pytest.raises(ImageError, match="alpha"):
+        write_image(tmp_path / "x.jpg", np.zeros((4, 4, 4), np.uint8))

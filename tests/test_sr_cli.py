@@ -1,0 +1,117 @@
+"""`zoo eval`, `zoo export`, `zoo upscale` end to end, and tiled upscaling against one pass."""
+
+import json
+
+import numpy as np
+import pytest
+
+from zoo.image import imresize, read_image, write_image
+from zoo.models.vdsr import VDSR
+from zoo.sr import keras_predictor, upscale
+
+from conftest import run_zoo
+
+
+@pytest.fixture(scope="module")
+def identity_weights(tmp_path_factory):
+    """A full-size VDSR whose last layer is zero: it returns its bicubic input unchanged."""
+    model = VDSR()
+    last = model.get_layer("conv20")
+    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+    path = tmp_path_factory.mktemp("weights") / "identity.weights.h5"
+    model.save_weights(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    rng = np.random.default_rng(5)
+    folder = tmp_path_factory.mktemp("photos")
+    for k, shape in enumerate([(60, 72), (48, 66)]):
+        image = np.clip(imresize(rng.random((8, 9, 3)), output_shape=shape), 0, 1)
+        write_image(folder / f"p{k}.png", image)
+    return folder
+
+
+def test_tiled_upscaling_equals_one_pass(rng):
+    """Tiles carry the receptive field (20 px) and bicubic context: results are identical."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    predict = keras_predictor(VDSR(filters=8))
+    image = (rng.random((70, 90, 3)) * 255).astype(np.uint8)
+    whole = upscale(image, 2, predict, tile=1000)
+    tiled = upscale(image, 2, predict, tile=24)
+    assert whole.shape == (140, 180, 3)
+    assert np.abs(whole.astype(int) - tiled).max() <= 1  # float summation order only
+    assert np.mean(whole != tiled) < 0.001
+
+
+def test_upscale_keeps_alpha_and_gray(rng):
+    ident = lambda y: y  # noqa: E731
+    rgba = (rng.random((20, 24, 4)) * 255).astype(np.uint8)
+    out = upscale(rgba, 3, ident)
+    assert out.shape == (60, 72, 4)
+    np.testing.assert_array_equal(out[..., 3], imresize(rgba[..., 3], 3))
+    gray = rgba[..., :1]
+    np.testing.assert_array_equal(upscale(gray, 2, ident)[..., 0], imresize(gray[..., 0], 2))
+
+
+def test_eval_of_an_identity_model_equals_bicubic(photos, identity_weights, tmp_path):
+    out = tmp_path / "table.json"
+    result = run_zoo("eval", "vdsr", "--data", str(photos), "--scales", "2,3",
+                     "--weights", str(identity_weights), "--json", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = json.loads(out.read_text())
+    assert set(table) == {"2", "3"}
+    for s in ("2", "3"):
+        assert set(table[s]) == {"bicubic", "model"}
+        assert table[s]["model"]["psnr"] == pytest.approx(table[s]["bicubic"]["psnr"], abs=1e-6)
+        assert table[s]["model"]["ssim"] == pytest.approx(table[s]["bicubic"]["ssim"], abs=1e-6)
+    assert "bicubic" in result.stdout and "x3 PSNR" in result.stdout
+
+
+def test_eval_bicubic_row_on_set5_matches_the_paper(set5, tmp_path):
+    out = tmp_path / "set5.json"
+    result = run_zoo("eval", "vdsr", "--data", str(set5), "--bicubic-only", "--json", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = json.loads(out.read_text())
+    for s, paper in {"2": 33.66, "3": 30.39, "4": 28.42}.items():
+        assert abs(table[s]["bicubic"]["psnr"] - paper) < 0.05
+
+
+def test_export_then_eval_tflite(photos, identity_weights, tmp_path):
+    lite = tmp_path / "vdsr.tflite"
+    exported = run_zoo("export", "vdsr", "--quantize", "float32", "--weights",
+                       str(identity_weights), "--out", str(lite))
+    assert exported.returncode == 0, exported.stderr[-2000:]
+    assert "max |diff|" in exported.stdout and lite.stat().st_size > 2_000_000
+    out = tmp_path / "lite.json"
+    evaluated = run_zoo("eval", "vdsr", "--data", str(photos), "--scales", "2",
+                        "--tflite", str(lite), "--json", str(out))
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    table = json.loads(out.read_text())
+    assert table["2"]["model"]["psnr"] == pytest.approx(table["2"]["bicubic"]["psnr"], abs=0.01)
+
+
+def test_upscale_command(photos, identity_weights, tmp_path):
+    out = tmp_path / "big.png"
+    result = run_zoo("upscale", str(photos / "p1.png"), str(out), "--scale", "3",
+                     "--weights", str(identity_weights), "--tile", "32")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert read_image(out).shape == (144, 198, 3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["missing.png", "out.png"], "no such file"),
+    (["{bad}", "out.png"], "not an image"),
+    (["{good}", "out.gif"], "output must end in"),
+    (["{good}", "out.png", "--scale", "1"], "--scale must be an integer from 2 to 8"),
+])
+def test_upscale_refuses_bad_input_in_one_line(tmp_path, photos, args, message):
+    (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
+    args = [a.format(bad=tmp_path / "bad.png", good=photos / "p0.png") for a in args]
+    result = run_zoo("upscale", *args, "--weights", "unused.weights.h5", cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("zoo: error:") and message in lines[0], lines

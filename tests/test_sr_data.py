@@ -1,0 +1,99 @@
+"""The VDSR training pipeline: patches are the bicubic degradation of their targets."""
+
+import numpy as np
+import pytest
+
+from zoo.image import imresize, write_image
+from zoo.training import sr_data
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """Two smooth random 'photos' (uint8 RGB) of different sizes."""
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("images")
+    for name, shape in [("a.png", (90, 101)), ("b.png", (125, 84))]:
+        small = rng.random((shape[0] // 6 + 1, shape[1] // 6 + 1, 3))
+        image = np.clip(imresize(small, output_shape=shape), 0, 1)
+        write_image(path / name, image)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bank(folder):
+    return sr_data.make_patch_bank(sr_data.image_files([folder]), progress=False)
+
+
+def dihedral(x, code):
+    x = np.rot90(x, code % 4, axes=(0, 1))
+    return x[:, ::-1] if code >= 4 else x
+
+
+def test_each_patch_is_the_bicubic_degradation_of_its_target(folder, bank):
+    """Recompute every patch from scratch: crop to the scale, down, up, cut at stride 41."""
+    from zoo.image import luminance, read_image
+
+    k = 0
+    for path in sr_data.image_files([folder]):
+        y = luminance(read_image(path))
+        for s in (2, 3, 4):
+            h, w = (n - n % s for n in y.shape)
+            target = y[:h, :w] / 255.0
+            bicubic = imresize(imresize(target, 1 / s), s)
+            for i in range(0, h - 40, 41):
+                for j in range(0, w - 40, 41):
+                    np.testing.assert_allclose(bank.inputs[k, :, :, 0],
+                                               bicubic[i:i + 41, j:j + 41], atol=1e-6)
+                    np.testing.assert_array_equal(bank.targets[k, :, :, 0],
+                                                  y[i:i + 41, j:j + 41])
+                    assert bank.scales[k] == s
+                    k += 1
+    assert k == len(bank)
+
+
+def test_patches_are_aligned(bank):
+    """A one-pixel shift between input and target makes their error clearly larger."""
+    x, y = bank.inputs[..., 0], bank.targets[..., 0] / 255.0
+    aligned = np.mean((x - y) ** 2)
+    shifted = np.mean((x[:, 1:, :] - y[:, :-1, :]) ** 2)
+    assert shifted > 1.5 * aligned
+
+
+def test_dataset_batches_are_augmented_pairs(bank):
+    pytest.importorskip("tensorflow")
+    ds = sr_data.patch_dataset(bank, batch_size=8, seed=3)
+    x, y = next(iter(ds))
+    x, y = x.numpy(), y.numpy()
+    assert x.shape == y.shape == (8, 41, 41, 1) and x.dtype == y.dtype == np.float32
+    codes_seen = set()
+    for xi, yi in zip(x, y):
+        # find the bank patch and the rotation/flip that gave this pair; both got the same one
+        matches = [(n, c) for n in range(len(bank)) for c in range(8)
+                   if np.array_equal(dihedral(bank.inputs[n], c), xi)]
+        assert matches, "batch input is not a rotated/flipped bank patch"
+        n, c = matches[0]
+        np.testing.assert_allclose(dihedral(bank.targets[n] / 255.0, c), yi, atol=1e-7)
+        codes_seen.add(c)
+    assert len(codes_seen) > 1  # augmentation happens
+    again = next(iter(sr_data.patch_dataset(bank, batch_size=8, seed=3)))[0].numpy()
+    np.testing.assert_array_equal(again, x)  # seeded
+
+
+def test_numpy_sequence_matches_the_same_contract(bank):
+    seq = sr_data.PatchSequence(bank, batch_size=4, seed=1)
+    x, y = seq[0]
+    assert x.shape == (4, 41, 41, 1) and len(seq) == len(bank) // 4
+    for xi, yi in zip(x, y):
+        hits = [(n, c) for n in range(len(bank)) for c in range(8)
+                if np.array_equal(dihedral(bank.inputs[n], c), xi)]
+        n, c = hits[0]
+        np.testing.assert_allclose(dihedral(bank.targets[n] / 255.0, c), yi)
+
+
+def test_cache_round_trip(tmp_path, folder, bank):
+    files = sr_data.image_files([folder])
+    first = sr_data.cached_patch_bank(files, tmp_path, progress=False)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    second = sr_data.cached_patch_bank(files, tmp_path, progress=False)
+    np.testing.assert_array_equal(first.inputs, second.inputs)
+    np.testing.assert_array_equal(second.targets, bank.targets)

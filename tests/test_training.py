@@ -1,0 +1,151 @@
+"""VDSR's optimizer and loss against their formulas; MirroredStrategy; resume after a kill."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run_python
+
+
+def test_adjustable_clipping_and_l2_one_step():
+    """Kim et al. Sec. 3.3: g clipped to [-theta/lr, theta/lr]; then + l2 * w for kernels."""
+    import keras
+
+    from zoo.training.optimizers import AdjustableClipSGD
+
+    lr, theta, l2 = 0.5, 0.1, 0.01
+    kernel = keras.Variable(np.array([[1.0, -2.0], [3.0, 0.5]], np.float32))
+    bias = keras.Variable(np.array([1.0, 2.0], np.float32))
+    grads = [np.array([[5.0, -0.1], [-7.0, 0.15]], np.float32), np.array([9.0, -0.05], np.float32)]
+    opt = AdjustableClipSGD(learning_rate=lr, momentum=0.9, theta=theta, l2=l2)
+    opt.apply(grads, [kernel, bias])
+    bound = theta / lr
+    expected_kernel = np.array([[1.0, -2.0], [3.0, 0.5]]) - lr * (
+        np.clip(grads[0], -bound, bound) + l2 * np.array([[1.0, -2.0], [3.0, 0.5]]))
+    expected_bias = np.array([1.0, 2.0]) - lr * np.clip(grads[1], -bound, bound)  # no decay
+    np.testing.assert_allclose(kernel.numpy(), expected_kernel, rtol=1e-6)
+    np.testing.assert_allclose(bias.numpy(), expected_bias, rtol=1e-6)
+    # second step: momentum 0.9 carries the first update
+    first = expected_kernel - np.array([[1.0, -2.0], [3.0, 0.5]])
+    opt.apply(grads, [kernel, bias])
+    step2 = 0.9 * first - lr * (np.clip(grads[0], -bound, bound) + l2 * expected_kernel)
+    np.testing.assert_allclose(kernel.numpy(), expected_kernel + step2, rtol=1e-5)
+
+
+def test_clip_bound_follows_the_learning_rate_schedule():
+    import keras
+
+    from zoo.training.optimizers import AdjustableClipSGD
+
+    schedule = keras.optimizers.schedules.PiecewiseConstantDecay([0], [0.1, 0.01])
+    var = keras.Variable(np.zeros(3, np.float32))
+    opt = AdjustableClipSGD(learning_rate=schedule, momentum=0.0, theta=0.01, l2=0.0)
+    g = np.array([100.0, -100.0, 0.05], np.float32)
+    opt.apply([g], [var])  # lr 0.1: bound 0.1, step lr * 0.1 = 0.01
+    np.testing.assert_allclose(var.numpy(), [-0.01, 0.01, -0.005], rtol=1e-6)
+    opt.apply([g], [var])  # lr 0.01: bound 1, step 0.01 * 1 = 0.01 again; 0.05 unclipped
+    np.testing.assert_allclose(var.numpy(), [-0.02, 0.02, -0.0055], rtol=1e-5)
+
+
+def test_loss_is_half_the_summed_squared_error_per_example(rng):
+    from zoo.training.losses import half_squared_error, psnr_metric
+
+    y, p = rng.random((3, 5, 4, 1)).astype("float32"), rng.random((3, 5, 4, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(half_squared_error(y, p)),
+                               0.5 * ((y - p) ** 2).sum(axis=(1, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(psnr_metric(y, p)),
+                               -10 * np.log10(((y - p) ** 2).mean(axis=(1, 2, 3))), rtol=1e-4)
+
+
+def test_learning_rate_divided_by_ten_every_20_epochs():
+    from zoo.training.vdsr import VDSRRecipe, learning_rate_schedule
+
+    schedule = learning_rate_schedule(VDSRRecipe(data=[]), steps_per_epoch=10)
+    lrs = [float(schedule(step)) for step in (0, 199, 200, 399, 400, 600, 799)]
+    np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01, 0.001, 1e-4, 1e-4], rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tmp_path_factory):
+    from zoo.image import imresize, write_image
+
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("train_images")
+    for k in range(3):
+        small = rng.random((12, 12, 3))
+        write_image(path / f"{k}.png", np.clip(imresize(small, output_shape=(96, 96)), 0, 1))
+    return path
+
+
+def read_history(run_dir):
+    with open(run_dir / "history.csv") as f:
+        return list(csv.DictReader(f))
+
+
+def test_mirrored_strategy_on_two_cpus_lowers_the_loss(tmp_path, tiny_folder):
+    code = f"""
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from zoo.training.vdsr import VDSRRecipe, train
+recipe = VDSRRecipe(data=[{str(tiny_folder)!r}], depth=3, filters=8, batch_size=16,
+                    epochs=3, steps_per_epoch=8, optimizer="adam", learning_rate=1e-3)
+model, history = train(recipe, out_dir={str(tmp_path)!r}, strategy="mirrored", verbose=0)
+print("LOSSES", history.history["loss"])
+"""
+    result = run_python(code)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "training on 2 replicas" in result.stdout
+    losses = [float(r["loss"]) for r in read_history(tmp_path)]
+    assert len(losses) == 3 and losses[-1] < 0.7 * losses[0], losses
+    assert (tmp_path / "final.weights.h5").is_file()
+
+
+def train_command(folder, run_dir):
+    return [sys.executable, "-m", "zoo.cli.main", "train", "vdsr", "--data", str(folder),
+            "--out", str(run_dir), "--depth", "3", "--filters", "8", "--batch-size", "8",
+            "--epochs", "3", "--steps-per-epoch", "150", "--checkpoint-every", "10",
+            "--optimizer", "adam"]
+
+
+def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    meta = tmp_path / "backup" / "training_metadata.json"
+    proc = subprocess.Popen(train_command(tiny_folder, tmp_path), cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 240
+    state = None
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            state = json.loads(meta.read_text())
+        except (OSError, ValueError):
+            state = None
+        if state and state["epoch"] >= 1 and state["batch"] >= 20:  # mid-epoch 2
+            proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    done_before = [int(r["epoch"]) for r in read_history(tmp_path)]
+    assert done_before == [0]  # epoch 1 finished, epoch 2 interrupted
+    assert not (tmp_path / "final.weights.h5").exists()
+
+    resumed = subprocess.run(train_command(tiny_folder, tmp_path), cwd=REPO, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert "Epoch 1/3" not in resumed.stdout and "Epoch 2/3" in resumed.stdout
+    assert [int(r["epoch"]) for r in read_history(tmp_path)] == [0, 1, 2]
+    assert (tmp_path / "final.weights.h5").is_file()
+    # The optimizer state came back too: its step counter covers all three epochs.
+    state = json.loads(meta.read_text())
+    assert state["epoch"] == 3
+    again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "Epoch" not in again.stdout  # finished runs stay finished

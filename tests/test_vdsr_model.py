@@ -1,0 +1,52 @@
+"""VDSR as the paper describes it (Kim et al. 2016, Sec. 3.1, 4.1)."""
+
+import numpy as np
+import pytest
+
+from zoo.models.vdsr import VDSR
+
+
+@pytest.fixture(scope="module")
+def model():
+    return VDSR()
+
+
+def test_twenty_3x3_layers_of_64_channels_with_relu(model):
+    convs = [l for l in model.layers if l.__class__.__name__ == "Conv2D"]
+    assert len(convs) == 20
+    assert all(c.kernel_size == (3, 3) and c.padding == "same" for c in convs)
+    assert [c.filters for c in convs] == [64] * 19 + [1]
+    assert [c.activation.__name__ for c in convs] == ["relu"] * 19 + ["linear"]
+    # 1*9*64+64 + 18*(64*9*64+64) + 64*9*1+1
+    assert model.count_params() == 640 + 18 * 36928 + 577
+
+
+def test_he_initialisation(model):
+    """He et al. 2015: N(0, 2 / fan_in) with fan_in = 3 * 3 * 64."""
+    kernel = model.get_layer("conv10").kernel.numpy()
+    assert kernel.std() == pytest.approx(np.sqrt(2 / (9 * 64)), rel=0.03)
+    assert abs(kernel.mean()) < 0.002
+    assert np.abs(kernel).max() > 3 * np.sqrt(2 / (9 * 64))  # not truncated at 2 sigma
+
+
+def test_global_residual_and_any_input_size(model, rng):
+    """With the last layer zeroed the network is the identity: it predicts the residual only."""
+    last = model.get_layer("conv20")
+    saved = [w.copy() for w in last.get_weights()]
+    last.set_weights([np.zeros_like(w) for w in saved])
+    x = rng.random((2, 17, 23, 1)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(model(x)), x)
+    last.set_weights(saved)
+    y = np.asarray(model(x))
+    assert y.shape == x.shape and not np.allclose(y, x)
+
+
+def test_receptive_field_is_41(rng):
+    """20 layers of 3x3: an output pixel depends on inputs at most 20 pixels away."""
+    model = VDSR(filters=4)
+    x = rng.random((1, 61, 61, 1)).astype("float32")
+    bumped = x.copy()
+    bumped[0, 30 + 21, 30] += 1.0  # 21 pixels below the centre: outside the field
+    assert np.asarray(model(x))[0, 30, 30] == np.asarray(model(bumped))[0, 30, 30]
+    bumped[0, 30 + 20, 30] += 1.0  # 20 pixels: inside
+    assert np.asarray(model(x))[0, 30, 30] != np.asarray(model(bumped))[0, 30, 30]

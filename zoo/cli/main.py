@@ -1,0 +1,238 @@
+"""The ``zoo`` command: parses arguments and calls library functions, nothing more.
+
+    zoo list
+    zoo demo [--out DIR]
+    zoo train vdsr --data DIR [DIR ...] --out RUN_DIR
+    zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
+    zoo export vdsr --quantize int8 --out vdsr.tflite
+    zoo upscale IN OUT --scale S
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+
+from zoo.errors import ZooError  # noqa: E402
+
+TRAINABLE = ("vdsr",)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args) or 0
+    except ZooError as err:
+        print(f"zoo: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale):
+        add(commands)
+    return parser
+
+
+def _scales(text: str) -> list[int]:
+    try:
+        scales = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"scales must be integers like 2,3,4, got {text!r}")
+    if not scales or any(s < 2 for s in scales):
+        raise argparse.ArgumentTypeError(f"scales must be integers of at least 2, got {text!r}")
+    return scales
+
+
+# ---------------------------------------------------------------- list
+def _add_list(commands):
+    p = commands.add_parser("list", help="every model and the pretrained weights it has")
+    p.set_defaults(run=_run_list)
+
+
+def _run_list(args):
+    from zoo.weights import list_models
+
+    for family in list_models():
+        print(f"{family['name']}: {family['paper']}")
+        if not family["presets"]:
+            print("    no pretrained weights yet (zoo.load(..., weights=None) gives a fresh model)")
+        for p in family["presets"]:
+            metrics = "; ".join(f"{k}: {v}" for k, v in p["metrics"].items())
+            print(f"    {p['name']:<16} [{p['where']}] {p['description']}")
+            if metrics:
+                print(f"    {'':<16} {metrics}")
+            if p["card"]:
+                print(f"    {'':<16} model card: zoo/weights/cards/{p['card']}")
+
+
+# ---------------------------------------------------------------- demo
+def _add_demo(commands):
+    p = commands.add_parser("demo", help="run every model that has weights on bundled images")
+    p.add_argument("--out", default="zoo_demo", help="output folder (default: ./zoo_demo)")
+    p.set_defaults(run=_run_demo)
+
+
+def _run_demo(args):
+    from zoo.demo import run_demo
+
+    index = run_demo(args.out)
+    print(f"gallery: {index}")
+
+
+# ---------------------------------------------------------------- train
+def _add_train(commands):
+    p = commands.add_parser("train", help="train a model (resumes in RUN_DIR after a kill)")
+    p.add_argument("model", choices=TRAINABLE)
+    p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="image folders")
+    p.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="checkpoints, logs, final.weights.h5; run again to resume")
+    p.add_argument("--scales", type=_scales, default=[2, 3, 4])
+    p.add_argument("--epochs", type=int, default=80)
+    p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the patches")
+    p.add_argument("--batch-size", type=int, default=64, help="global batch (all replicas)")
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
+    p.add_argument("--lr", type=float, help="initial learning rate (sgd 0.1, adam 1e-4)")
+    p.add_argument("--lr-decay-epochs", type=int, default=20)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--clip-theta", type=float, default=0.01,
+                   help="adjustable clipping: gradients clipped to [-theta/lr, theta/lr]")
+    p.add_argument("--patch-size", type=int, default=41)
+    p.add_argument("--depth", type=int, default=20)
+    p.add_argument("--filters", type=int, default=64)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
+    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
+    p.add_argument("--cache-dir", help="where the prepared patches are cached (default RUN_DIR/cache)")
+    p.set_defaults(run=_run_train)
+
+
+def _run_train(args):
+    from zoo.training.vdsr import VDSRRecipe, train
+
+    recipe = VDSRRecipe(
+        data=args.data, scales=tuple(args.scales), batch_size=args.batch_size,
+        epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, optimizer=args.optimizer,
+        learning_rate=args.lr, lr_decay_epochs=args.lr_decay_epochs, momentum=args.momentum,
+        weight_decay=args.weight_decay, clip_theta=args.clip_theta, patch_size=args.patch_size,
+        stride=args.patch_size, depth=args.depth, filters=args.filters, seed=args.seed,
+        cache_dir=args.cache_dir)
+    train(recipe, out_dir=args.out, strategy=args.strategy,
+          checkpoint_every=args.checkpoint_every)
+    print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
+
+
+# ---------------------------------------------------------------- eval
+def _add_eval(commands):
+    p = commands.add_parser("eval", help="PSNR/SSIM table of bicubic and the model")
+    p.add_argument("model", choices=("vdsr",))
+    p.add_argument("--data", required=True, metavar="DIR", help="ground-truth images")
+    p.add_argument("--scales", type=_scales, default=[2, 3, 4])
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    source.add_argument("--tflite", help="evaluate an exported .tflite file instead")
+    source.add_argument("--bicubic-only", action="store_true", help="no model, bicubic row only")
+    p.add_argument("--json", metavar="OUT", help="write the table as JSON")
+    p.set_defaults(run=_run_eval)
+
+
+def _predictor(model: str, weights: str | None, tflite: str | None):
+    if tflite:
+        from zoo.export import tflite_predictor
+
+        return tflite_predictor(tflite)
+    import zoo
+    from zoo.sr import keras_predictor
+
+    return keras_predictor(zoo.load(model, weights=weights or "default"))
+
+
+def _run_eval(args):
+    import json
+
+    from zoo.image import list_images
+    from zoo.sr import evaluate, format_table
+
+    files = list_images(args.data)
+    predict = None if args.bicubic_only else _predictor(args.model, args.weights, args.tflite)
+    table = evaluate(files, args.scales, predict)
+    source = args.tflite or args.weights or ("bicubic only" if args.bicubic_only
+                                             else f"{args.model} pretrained")
+    print(format_table(table, f"{args.data}: {len(files)} images, {source}"))
+    if args.json:
+        summary = {k: v for k, v in table.items() if k != "images"}
+        with open(args.json, "w") as f:
+            json.dump(summary, f, indent=2)
+        print(f"wrote {args.json}")
+
+
+# ---------------------------------------------------------------- export
+def _add_export(commands):
+    from zoo.export.tflite import QUANTIZATIONS
+
+    p = commands.add_parser("export", help="convert to .tflite (builtin ops only) and validate")
+    p.add_argument("model", choices=("vdsr",))
+    p.add_argument("--quantize", choices=QUANTIZATIONS, default="float32")
+    p.add_argument("--out", required=True, metavar="F.tflite")
+    p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    p.add_argument("--calibration", metavar="DIR",
+                   help="images for int8 calibration (default: the bundled demo images)")
+    p.set_defaults(run=_run_export)
+
+
+def _run_export(args):
+    import zoo
+    from zoo.export.vdsr import export_vdsr
+
+    model = zoo.load(args.model, weights=args.weights or "default")
+    report = export_vdsr(model, args.quantize, args.out, args.calibration)
+    print(f"wrote {args.out} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}); "
+          f"against Keras: max |diff| {report['max_abs']:.4g}, mean {report['mean_abs']:.3g}, "
+          f"PSNR {report['psnr']:.2f} dB")
+
+
+# ---------------------------------------------------------------- upscale
+def _add_upscale(commands):
+    p = commands.add_parser("upscale", help="upscale a photo with VDSR (any size, tiled)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--scale", type=int, default=2, help="integer factor (VDSR is trained on 2-4)")
+    p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    p.add_argument("--tflite", help="use an exported .tflite model instead")
+    p.add_argument("--tile", type=int, default=256, help="tile size in input pixels")
+    p.set_defaults(run=_run_upscale)
+
+
+def _run_upscale(args):
+    from zoo.image import read_image, write_image
+    from zoo.image.io import WRITE_FORMATS
+    from zoo.sr import upscale
+
+    if os.path.splitext(args.output)[1].lower() not in WRITE_FORMATS:
+        raise ZooError(f"{args.output}: output must end in one of {', '.join(WRITE_FORMATS)}")
+    if args.tile < 16:
+        raise ZooError(f"--tile must be at least 16, got {args.tile}")
+    image = read_image(args.input)
+    if args.scale < 2 or args.scale > 8:
+        raise ZooError(f"--scale must be an integer from 2 to 8, got {args.scale}")
+    predict = _predictor("vdsr", args.weights, args.tflite)
+    result = upscale(image, args.scale, predict, tile=args.tile, progress=True)
+    write_image(args.output, result)
+    h, w = image.shape[:2]
+    print(f"wrote {args.output}: {w}x{h} -> {result.shape[1]}x{result.shape[0]}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
