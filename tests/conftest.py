@@ -13,6 +13,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+# Subprocesses start outside the repository, so that they import the installed package
+# (`training/` only exists as `zoo.training` once installed), as a user's would.
+NEUTRAL_CWD = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("ZOO_DATA", REPO.parent / "shared" / "data"))
 
 
@@ -37,7 +40,7 @@ def run_python(code: str, env: dict | None = None, timeout: int = 300,
                cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``code`` in a fresh interpreter (another backend, logical devices, ...)."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    return subprocess.run([sys.executable, "-c", code], env=full_env, cwd=cwd or REPO,
+    return subprocess.run([sys.executable, "-c", code], env=full_env, cwd=cwd or NEUTRAL_CWD,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -46,4 +49,4 @@ def run_zoo(*args: str, env: dict | None = None, timeout: int = 300,
     """Run the ``zoo`` command as a user would (through ``python -m``, same interpreter)."""
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     return subprocess.run([sys.executable, "-m", "zoo.cli.main", *args], env=full_env,
-                          cwd=cwd or REPO, capture_output=True, text=True, timeout=timeout)
+                          cwd=cwd or NEUTRAL_CWD, capture_output=True, text=True, timeout=timeout)

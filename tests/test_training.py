@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import REPO, run_python
+from conftest import NEUTRAL_CWD, run_python
 
 
 def test_adjustable_clipping_and_l2_one_step():
@@ -118,7 +118,7 @@ def train_command(folder, run_dir):
 def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     meta = tmp_path / "backup" / "training_metadata.json"
-    proc = subprocess.Popen(train_command(tiny_folder, tmp_path), cwd=REPO, env=env,
+    proc = subprocess.Popen(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 240
     state = None
@@ -137,7 +137,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     assert done_before == [0]  # epoch 1 finished, epoch 2 interrupted
     assert not (tmp_path / "final.weights.h5").exists()
 
-    resumed = subprocess.run(train_command(tiny_folder, tmp_path), cwd=REPO, env=env,
+    resumed = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                              capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 2/3" in resumed.stdout
@@ -146,6 +146,6 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     # The optimizer state came back too: its step counter covers all three epochs.
     state = json.loads(meta.read_text())
     assert state["epoch"] == 3
-    again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=REPO, env=env,
+    again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "Epoch" not in again.stdout  # finished runs stay finished

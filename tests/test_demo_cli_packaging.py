@@ -1,0 +1,98 @@
+"""`zoo demo`, the command line's basics, and what the wheel installs."""
+
+import re
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from zoo.models.vdsr import PRESETS, VDSR
+from zoo.weights import registry, sha256sum
+
+from conftest import REPO, run_zoo
+
+
+@pytest.fixture
+def test_preset(tmp_path, monkeypatch):
+    """Make `zoo.load("vdsr")` find a small preset (8 channels) through the download cache."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = VDSR(filters=8)
+    path = tmp_path / "vdsr_small.weights.h5"
+    model.save_weights(path)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    presets = {"vdsr_small": {"description": "test", "config": {"filters": 8},
+                              "file": path.name, "url": path.as_uri(), "sha256": sha256sum(path)}}
+    for name in list(PRESETS):
+        monkeypatch.delitem(PRESETS, name)
+    for name, spec in presets.items():
+        monkeypatch.setitem(PRESETS, name, spec)
+    return path
+
+
+def test_demo_gallery(tmp_path, test_preset):
+    from zoo.demo import demo_images, run_demo
+
+    index = run_demo(tmp_path / "out")
+    html = index.read_text()
+    images = demo_images()
+    assert len(images) >= 3
+    pngs = sorted((tmp_path / "out" / "vdsr").glob("*.png"))
+    assert len(pngs) == len(images) * 3 * 4  # 3 scales x (input, bicubic, vdsr, truth)
+    for png in pngs:
+        assert png.name in html
+    psnrs = [float(v) for v in re.findall(r"<figcaption>([0-9.]+) dB", html)]
+    assert len(psnrs) == 2 * len(images) * 3 and all(15 < v < 60 for v in psnrs)
+
+
+def test_demo_without_weights_says_so(tmp_path, monkeypatch):
+    for name in list(PRESETS):
+        monkeypatch.delitem(PRESETS, name)
+    from zoo.demo import run_demo
+
+    html = run_demo(tmp_path).read_text()
+    assert "skipped: vdsr has no pretrained weights yet" in html
+
+
+@pytest.mark.slow
+def test_readme_main_job_zoo_demo(tmp_path):
+    """The README's first command: `zoo demo` with what ships, in a fresh process."""
+    result = run_zoo("demo", "--out", str(tmp_path / "demo"), timeout=900)
+    assert result.returncode == 0, result.stderr[-2000:]
+    html = (tmp_path / "demo" / "index.html").read_text()
+    if registry.presets("vdsr"):
+        gain = float(re.search(r"Mean gain of VDSR over bicubic: ([+-][0-9.]+) dB", html).group(1))
+        assert gain > 0.5
+
+
+def test_cli_help_and_errors():
+    assert run_zoo("--help").returncode == 0
+    result = run_zoo("eval", "vdsr", "--data", "/nonexistent", "--bicubic-only")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "zoo: error: /nonexistent: no such folder"
+    result = run_zoo("eval", "vdsr", "--data", ".", "--scales", "2,x")
+    assert result.returncode == 2 and "scales must be integers" in result.stderr
+
+
+def test_wheel_installs_only_the_zoo_package(tmp_path):
+    """`training/` and `export/` must land as `zoo.training` and `zoo.export`, data included."""
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
+                            "--no-build-isolation", "-w", str(tmp_path), str(REPO)],
+                           capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr[-2000:]
+    wheel = next(tmp_path.glob("*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"zoo"}
+    for needed in ["zoo/training/vdsr.py", "zoo/training/sr_data.py", "zoo/export/tflite.py",
+                   "zoo/cli/main.py", "zoo/demo/images/astronaut.png",
+                   "zoo/demo/images/SOURCES.md"]:
+        assert needed in names, needed
+    for preset in registry.available_presets().values():
+        assert f"zoo/weights/files/{preset.file}" in names
+        assert f"zoo/weights/cards/{preset.card}" in names
+    entry = next(n for n in names if n.endswith("entry_points.txt"))
+    assert "zoo = zoo.cli.main:main" in zipfile.ZipFile(wheel).read(entry).decode()
