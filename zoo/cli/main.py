@@ -14,7 +14,9 @@ import argparse
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+# Before TensorFlow is first imported: hide its C++ start-up chatter (CUDA probing on CPU-only
+# machines, oneDNN notices); real failures still raise Python exceptions.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from zoo.errors import ZooError  # noqa: E402
 

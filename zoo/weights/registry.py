@@ -186,12 +186,12 @@ def list_models() -> list[dict]:
     rows = []
     for family, module_name in FAMILIES.items():
         module = importlib.import_module(module_name)
-        doc = (module.__doc__ or "").strip().splitlines()
+        paper = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
         entries = []
         for p in presets(family):
             where = "bundled" if _bundled(p.file) else ("cached" if (cache_dir() / p.file).is_file()
                                                         else ("download" if p.url else "missing"))
             entries.append({"name": p.name, "description": p.description, "where": where,
                             "card": p.card, "metrics": p.metrics})
-        rows.append({"name": family, "paper": " ".join(doc[:2]), "presets": entries})
+        rows.append({"name": family, "paper": paper, "presets": entries})
     return rows
