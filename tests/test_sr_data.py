@@ -97,3 +97,12 @@ def test_cache_round_trip(tmp_path, folder, bank):
     second = sr_data.cached_patch_bank(files, tmp_path, progress=False)
     np.testing.assert_array_equal(first.inputs, second.inputs)
     np.testing.assert_array_equal(second.targets, bank.targets)
+
+
+def test_packed_luminance_gives_the_same_patches(tmp_path, folder, bank):
+    from zoo.training.pack_luminance import pack
+
+    written = pack([folder], tmp_path)
+    packed = sr_data.make_patch_bank(sorted(written), progress=False)
+    np.testing.assert_array_equal(packed.targets, bank.targets)
+    np.testing.assert_allclose(packed.inputs, bank.inputs, atol=1e-6)

@@ -136,9 +136,10 @@ def _tf_dihedral(tf, x, k, flip):
     return tf.cond(flip, lambda: tf.reverse(x, [1]), lambda: x)
 
 
-def _np_dihedral(x: np.ndarray, k: int, flip: bool) -> np.ndarray:
-    x = np.rot90(x, k, axes=(0, 1))
-    return x[:, ::-1] if flip else x
+def _np_dihedral(batch: np.ndarray, code: int) -> np.ndarray:
+    """Rotate a batch ``(N, H, W, C)`` by ``code % 4`` quarter turns, then mirror if ``code >= 4``."""
+    batch = np.rot90(batch, code % 4, axes=(1, 2))
+    return batch[:, :, ::-1] if code >= 4 else batch
 
 
 try:  # PyDataset needs Keras only; importing keras here is cheap next to the data.
@@ -163,10 +164,12 @@ class PatchSequence(_PyDataset):
     def __getitem__(self, index: int):
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
         x, y = self.bank.inputs[rows], self.bank.targets[rows].astype(np.float32) / 255.0
-        if self.augment:
+        if self.augment:  # one of the 8 rotations/flips per patch, applied per group
             codes = self.rng.integers(0, 8, len(rows))
-            x = np.stack([_np_dihedral(a, c % 4, c >= 4) for a, c in zip(x, codes)])
-            y = np.stack([_np_dihedral(a, c % 4, c >= 4) for a, c in zip(y, codes)])
+            for code in np.unique(codes):
+                pick = codes == code
+                x[pick] = _np_dihedral(x[pick], code)
+                y[pick] = _np_dihedral(y[pick], code)
         return x, y
 
     def on_epoch_end(self):
