@@ -22,7 +22,7 @@ short budgets.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
@@ -58,7 +58,6 @@ class VDSRRecipe:
     filters: int = 64
     seed: int = 0
     cache_dir: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def learning_rate_schedule(recipe: VDSRRecipe, steps_per_epoch: int):
