@@ -17,6 +17,7 @@ XNNPACK).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -74,7 +75,9 @@ def to_tflite(model, quantize: str = "float32",
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
-        data = converter.convert()
+        with warnings.catch_warnings():  # float in/out int8 models: expected, not a problem
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+            data = converter.convert()
     except Exception as err:  # the converter raises ConverterError, ValueError, ...
         first = next((l for l in str(err).splitlines() if "error" in l.lower()), str(err))
         raise ExportError(f"conversion to builtin TFLite ops failed: {first.strip()[:300]}") from None

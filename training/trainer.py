@@ -13,7 +13,8 @@ makes its data for a global batch size; this module does the rest:
   again after a kill resumes from there (the interrupted epoch restarts from its
   first step with the saved weights and optimizer, so the learning-rate
   schedule, driven by the optimizer's step counter, continues where it was).
-* ``RUN_DIR/last.weights.h5`` after every epoch, ``RUN_DIR/final.weights.h5`` at the end,
+* ``RUN_DIR/last.weights.h5`` after every epoch, ``RUN_DIR/final.weights.h5`` (model
+  weights only, without optimizer state: the file to ship) at the end,
   ``RUN_DIR/history.csv``, TensorBoard logs in ``RUN_DIR/logs`` (TensorFlow needed),
   a progress bar, and ``RUN_DIR/config.json`` with the recipe.
 """
@@ -133,5 +134,12 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
     history = model.fit(data, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
                         callbacks=standard_callbacks(run), verbose=fit_verbosity(run.verbose),
                         shuffle=False)  # the data pipeline shuffles, with its seed
-    model.save_weights(str(out / "final.weights.h5"))
+    save_model_weights(model, out / "final.weights.h5")
     return model, history
+
+
+def save_model_weights(model: keras.Model, path: Path) -> None:
+    """Save the model's weights alone (no optimizer state): the file that ships."""
+    bare = model.__class__.from_config(model.get_config())  # uncompiled: no optimizer
+    bare.set_weights(model.get_weights())
+    bare.save_weights(str(path))
