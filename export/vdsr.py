@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.image import list_images, read_image
-from zoo.sr import degrade_for_eval
+from zoo.sr import degrade
 
 from .tflite import to_tflite, validate
 
@@ -35,7 +35,7 @@ def calibration_crops(files, scales=(2, 3, 4), crop: int = CALIBRATION_CROP,
     for path in files:
         image = read_image(path)
         for s in scales:
-            _, bicubic = degrade_for_eval(image, s)
+            _, bicubic = degrade(image, s)
             h, w = bicubic.shape
             if h < crop or w < crop:
                 continue

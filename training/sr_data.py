@@ -7,7 +7,7 @@ each scale of {2, 3, 4} into one multi-scale set (Sec. 3.3), 41x41 patches
 into 41 by 41 patches"), rotation and flip augmentation. Patches are taken at
 stride 41 as in the reference data script (the paper gives no stride).
 
-The degradation is the one every SR evaluation uses (``zoo.image``):
+The degradation is the one every SR evaluation uses (``zoo.sr.degrade``):
 ``bicubic = imresize(imresize(y, 1/s), s)`` on ``y`` cropped to a multiple of
 ``s``, with MATLAB's kernel. It runs once in NumPy (about a minute for the
 291 images) and is cached on disk; :func:`patch_dataset` then streams the
@@ -28,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from zoo.progress import progress as progress_bar
-from zoo.image import imresize, list_images, luminance, modcrop, read_image
+from zoo.image import list_images, luminance, read_image
+from zoo.sr import degrade
 
 SCALES = (2, 3, 4)  # Sec. 3.3: one network for scale factors 2, 3 and 4
 PATCH_SIZE = 41  # Sec. 4.1
@@ -45,14 +46,6 @@ class PatchBank:
 
     def __len__(self) -> int:
         return len(self.inputs)
-
-
-def degrade(y: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(bicubic, target)`` of a uint8 luminance image at one scale, both float in [0, 1]."""
-    target = modcrop(y, scale).astype(np.float64) / 255.0
-    low = imresize(target, 1.0 / scale)
-    bicubic = imresize(low, output_shape=target.shape)
-    return bicubic.astype(np.float32), target.astype(np.float32)
 
 
 def patch_grid(height: int, width: int, size: int, stride: int) -> list[tuple[int, int]]:
@@ -73,10 +66,10 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
     for path in files:
         y = luminance(read_image(path))
         for scale in scales:
-            bicubic, target = degrade(y, scale)
+            target, bicubic = degrade(y, scale)
             for i, j in patch_grid(*target.shape, patch_size, stride):
                 inputs.append(bicubic[i:i + patch_size, j:j + patch_size])
-                targets.append(target[i:i + patch_size, j:j + patch_size])
+                targets.append(target[i:i + patch_size, j:j + patch_size])  # uint8
                 patch_scales.append(scale)
         if bar:
             bar.add(1)
@@ -84,7 +77,7 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
         raise ValueError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images")
     return PatchBank(
         inputs=np.stack(inputs)[..., None],
-        targets=np.round(np.stack(targets) * 255.0).astype(np.uint8)[..., None],
+        targets=np.stack(targets)[..., None],
         scales=np.asarray(patch_scales, dtype=np.int32))
 
 

@@ -42,8 +42,12 @@ def keras_predictor(model) -> Predictor:
     return predict
 
 
-def degrade_for_eval(image: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(y_true uint8, bicubic float32)`` of one ground-truth image at one scale."""
+def degrade(image: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(y_true uint8, bicubic float32)`` of one ground-truth image at one scale.
+
+    The one bicubic degradation of the zoo: training patches, calibration and
+    evaluation all come from here.
+    """
     y = luminance(modcrop(image, scale))
     low = imresize(y.astype(np.float64) / 255.0, 1.0 / scale)
     bicubic = imresize(low, output_shape=y.shape)
@@ -63,7 +67,7 @@ def evaluate(files: Iterable[Path], scales: Iterable[int], predict: Predictor | 
     for path in files:
         image = read_image(path)
         for s in scales:
-            y, bicubic = degrade_for_eval(image, s)
+            y, bicubic = degrade(image, s)
             row = {"image": Path(path).name, "scale": s,
                    "bicubic": _scores(y, to_uint8(bicubic), s)}
             if predict is not None:
