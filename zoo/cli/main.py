@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale):
+    for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale, _add_dip):
         add(commands)
     return parser
 
@@ -69,7 +69,8 @@ def _run_list(args):
     for family in list_models():
         print(f"{family['name']}: {family['paper']}")
         if not family["presets"]:
-            print("    no pretrained weights yet (zoo.load(..., weights=None) gives a fresh model)")
+            print(f"    {family['no_weights'] or 'no pretrained weights yet'} "
+                  "(zoo.load(..., weights=None) gives a fresh model)")
         for p in family["presets"]:
             metrics = "; ".join(f"{k}: {v}" for k, v in p["metrics"].items())
             print(f"    {p['name']:<16} [{p['where']}] {p['description']}")
@@ -234,6 +235,77 @@ def _run_upscale(args):
     write_image(args.output, result)
     h, w = image.shape[:2]
     print(f"wrote {args.output}: {w}x{h} -> {result.shape[1]}x{result.shape[0]}")
+
+
+# ---------------------------------------------------------------- dip
+def _add_dip(commands):
+    p = commands.add_parser("dip", help="Deep Image Prior: restore one image, no training data",
+                            description="Fit a random network to one corrupted image "
+                            "(Ulyanov et al., CVPR 2018).")
+    p.add_argument("task", choices=("denoise", "inpaint", "sr", "restore"))
+    p.add_argument("image", help="the corrupted image (for sr: the low-resolution one)")
+    p.add_argument("--out", required=True, help="result image (.png, .jpg, .bmp)")
+    p.add_argument("--mask", help="inpaint/restore: black-and-white image, black = missing")
+    p.add_argument("--clean", help="ground truth, to print PSNR while fitting")
+    p.add_argument("--add-noise", type=float, metavar="SIGMA",
+                   help="denoise: IMAGE is clean; add Gaussian noise of SIGMA (8-bit levels)")
+    p.add_argument("--drop", type=float, metavar="FRACTION",
+                   help="restore: IMAGE is clean; drop this fraction of pixels at random")
+    p.add_argument("--scale", type=int, default=4, help="sr: upscaling factor (default 4)")
+    p.add_argument("--preset", help="a task preset of zoo.models.dip.TASKS (default: the task's)")
+    p.add_argument("--iters", type=int, help="iterations (default: the preset's, from the paper)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                   help="also write OUT_<step>.png every N iterations")
+    p.add_argument("--json", metavar="OUT", help="write iterations, time and PSNR as JSON")
+    p.set_defaults(run=_run_dip)
+
+
+def _run_dip(args):
+    import json
+    from pathlib import Path
+
+    from zoo.image import read_image, write_image
+    from zoo.image.io import WRITE_FORMATS
+    from zoo.models.dip import TASKS
+    from zoo.training.dip_problems import build_problem, psnr01, task_for
+
+    out = Path(args.out)
+    if out.suffix.lower() not in WRITE_FORMATS:
+        raise ZooError(f"{out}: output must end in one of {', '.join(WRITE_FORMATS)}")
+    if args.preset and args.preset not in TASKS:
+        raise ZooError(f"unknown preset {args.preset!r}; known: {', '.join(TASKS)}")
+    image = read_image(args.image)
+    problem = build_problem(
+        args.task, image, mask=read_image(args.mask) if args.mask else None,
+        clean=read_image(args.clean) if args.clean else None, add_noise=args.add_noise,
+        drop=args.drop, scale=args.scale, seed=args.seed)
+    task = task_for(args.task, args.preset, args.scale)
+    import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
+
+    from zoo.training.dip import Fit
+
+    fit = Fit(problem, task, seed=args.seed)
+    print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
+          f"parameters, {args.iters or task.iterations} iterations on {keras.backend.backend()}")
+
+    def snapshot(step, img):
+        write_image(out.with_name(f"{out.stem}_{step:05d}{out.suffix}"), img)
+
+    result = fit.run(args.iters, snapshot_every=args.snapshot_every, on_snapshot=snapshot)
+    write_image(out, result.image)
+    report = {"task": args.task, "preset": args.preset or task_for(args.task, None, args.scale)
+              .description, "iterations": result.steps, "seconds": round(result.seconds, 2),
+              "backend": keras.backend.backend(), "restarts": result.restarts}
+    if problem.clean is not None:
+        report["psnr"] = result.psnr
+        report["psnr_last"] = psnr01(result.last, problem.clean)
+        if problem.scale == 1:
+            report["psnr_input"] = psnr01(problem.observed, problem.clean)
+    print(f"wrote {out} ({result.steps} iterations, {result.seconds:.1f} s"
+          + (f", PSNR {result.psnr:.2f} dB" if result.psnr is not None else "") + ")")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":

@@ -2,4 +2,5 @@
 
 FAMILIES = {
     "vdsr": "zoo.models.vdsr",
+    "dip": "zoo.models.dip",
 }

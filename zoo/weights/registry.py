@@ -143,9 +143,11 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
     family, preset = _find_preset(name)
     if weights == "default":
         if preset is None:
+            reason = getattr(_family_module(family), "NO_WEIGHTS", None)
             raise WeightsError(
-                f"{family} has no pretrained weights yet (see `zoo list`); use weights=None "
-                "for a fresh model or weights='FILE.weights.h5'")
+                f"{family} has no pretrained weights" + (f": {reason}" if reason else
+                                                         " yet (see `zoo list`)")
+                + "; use weights=None for a fresh model or weights='FILE.weights.h5'")
         if config:
             raise WeightsError("pretrained weights fix the architecture; drop the extra "
                                f"arguments {sorted(config)} or use weights=None")
@@ -193,5 +195,6 @@ def list_models() -> list[dict]:
                                                         else ("download" if p.url else "missing"))
             entries.append({"name": p.name, "description": p.description, "where": where,
                             "card": p.card, "metrics": p.metrics})
-        rows.append({"name": family, "paper": paper, "presets": entries})
+        rows.append({"name": family, "paper": paper, "presets": entries,
+                     "no_weights": getattr(module, "NO_WEIGHTS", None)})
     return rows

@@ -1,0 +1,207 @@
+"""Deep Image Prior: architectures, the data term, the fitting loop, the command."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from zoo.models.dip import TASKS, hourglass, skip
+from zoo.training.dip import Fit, data_term, make_code
+from zoo.training.dip_problems import build_problem, mask_from_image, psnr01
+
+from conftest import data_dir, run_python, run_zoo
+
+
+def official_skip_parameters(c_in, c_out, down, up, skips, k_down=3, k_up=3, k_skip=1,
+                             need1x1_up=True):
+    """Trainable parameters of models/skip.py's network, counted from its module list."""
+    total, n = 0, len(down)
+    conv = lambda i, o, k: i * o * k * k + o  # noqa: E731
+    bn = lambda c: 2 * c  # noqa: E731
+    for i in range(n):
+        if skips[i]:
+            total += conv(c_in, skips[i], k_skip) + bn(skips[i])
+        total += conv(c_in, down[i], k_down) + bn(down[i])
+        total += conv(down[i], down[i], k_down) + bn(down[i])
+        deeper = up[i + 1] if i < n - 1 else down[i]
+        total += bn(skips[i] + deeper)
+        total += conv(skips[i] + deeper, up[i], k_up) + bn(up[i])
+        if need1x1_up:
+            total += conv(up[i], up[i], 1) + bn(up[i])
+        c_in = down[i]
+    return total + conv(up[0], c_out, 1)
+
+
+def trainable(model):
+    return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+
+
+def test_skip_network_of_the_paper_has_the_official_size():
+    task = TASKS["denoising"]
+    net = skip(input_channels=32, output_channels=3, **task.network)
+    assert trainable(net) == official_skip_parameters(32, 3, [128] * 5, [128] * 5, [4] * 5)
+    assert 2.0e6 < trainable(net) < 2.4e6  # "about 2M parameters"
+    holes = TASKS["inpainting_holes"].network
+    net = skip(input_channels=1, output_channels=3, **holes)
+    assert trainable(net) == official_skip_parameters(
+        1, 3, [16, 32, 64, 128, 128, 128], [16, 32, 64, 128, 128, 128], [0] * 6, k_down=5,
+        need1x1_up=False)
+
+
+def test_hourglass_has_no_skip_branch_and_outputs_are_in_0_1(rng):
+    net = hourglass(input_channels=2, output_channels=3, channels_down=(8, 8), channels_up=(8, 8))
+    assert not any(l.__class__.__name__ == "Concatenate" for l in net.layers)
+    out = np.asarray(net(rng.random((1, 16, 16, 2)).astype("float32"), training=True))
+    assert out.shape == (1, 16, 16, 3) and out.min() > 0 and out.max() < 1
+
+
+def test_sizes_must_divide_by_two_to_the_scales():
+    with pytest.raises(ValueError, match="multiples of 32"):
+        skip(image_shape=(48, 64))
+
+
+def test_meshgrid_code(rng):
+    task = TASKS["inpainting_meshgrid"]
+    z = make_code(task, (5, 9), rng)
+    assert z.shape == (5, 9, 2)
+    np.testing.assert_allclose(z[0, :, 0], np.linspace(0, 1, 9))
+    np.testing.assert_allclose(z[:, 0, 1], np.linspace(0, 1, 5))
+    noise = make_code(TASKS["denoising"], (5, 9), rng)
+    assert noise.shape == (5, 9, 32) and 0 <= noise.min() and noise.max() < 0.1
+
+
+def test_masked_loss_ignores_masked_pixels(rng):
+    observed = rng.random((1, 8, 8, 3)).astype("float32")
+    prediction = rng.random((1, 8, 8, 3)).astype("float32")
+    mask = (rng.random((1, 8, 8, 3)) > 0.5).astype("float32")
+    loss = float(data_term(prediction, observed, mask))
+    changed_obs, changed_pred = observed.copy(), prediction.copy()
+    changed_obs[mask == 0] = rng.random(int((mask == 0).sum()))
+    changed_pred[mask == 0] = 0.5
+    assert float(data_term(prediction, changed_obs, mask)) == pytest.approx(loss, abs=1e-7)
+    assert float(data_term(changed_pred, observed, mask)) == pytest.approx(loss, abs=1e-7)
+    expected = np.mean(((prediction - observed) * mask) ** 2)  # PyTorch's MSELoss on masked images
+    assert loss == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.fixture(scope="module")
+def barbara_problem():
+    image = np.asarray(
+        __import__("zoo.image", fromlist=["read_image"]).read_image(
+            data_dir("dip", "restoration", "barbara.png")))[200:264, 300:364]
+    return build_problem("restore", image, drop=0.5, seed=0)
+
+
+def test_the_prior_restores_half_the_pixels(barbara_problem):
+    """A few hundred steps of a light skip net lift PSNR far above the masked input."""
+    fit = Fit(barbara_problem, "demo", seed=0)
+    result = fit.run(300, progress=False)
+    masked = psnr01(barbara_problem.observed, barbara_problem.clean)
+    assert masked < 10
+    assert result.psnr > masked + 14, (masked, result.psnr)
+    assert result.psnr > 23.5
+    assert result.image.shape == (64, 64, 1)
+
+
+@pytest.fixture(scope="module")
+def guarded_fit(barbara_problem):
+    task = dataclasses.replace(TASKS["demo"], guard_every=1, exp_weight=0.9)
+    return Fit(barbara_problem, task, seed=1)
+
+
+def test_one_step_is_compiled_once_and_the_guard_restores(guarded_fit):
+    fit = guarded_fit
+    fit.run(1, progress=False)
+    traced = fit.fitter.traces
+    saved = {}
+
+    def break_weights(step, image):  # a wild update: the next loss jumps
+        saved["good"] = [w.copy() for w in fit.net.get_weights()]
+        fit.net.set_weights([w + np.random.default_rng(0).normal(0, 3, w.shape).astype(w.dtype)
+                             for w in saved["good"]])
+
+    result = fit.run(12, snapshot_every=10, on_snapshot=break_weights, progress=False)
+    assert fit.fitter.traces == traced, "a step was traced again"
+    assert result.restarts >= 1
+
+
+def test_output_average_and_render(guarded_fit):
+    fit = guarded_fit
+    fit.run(3, progress=False)
+    avg = fit.average()
+    assert avg is not None and avg.shape == (64, 64, 1)
+    eager = np.asarray(fit.net(fit.z[None], training=True))[0]
+    np.testing.assert_allclose(fit.current(), eager, atol=1e-5)
+
+
+def test_super_resolution_problem_fits_the_low_resolution_image(rng):
+    low = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
+    problem = build_problem("sr", low, scale=4)
+    assert problem.output_shape == (32, 32, 3)
+    fit = Fit(problem, "demo", seed=0)
+    assert fit.fitter.output_shape == (1, 8, 8, 3)  # d(f(z)) is compared with the 8x8 input
+    assert fit.net.output_shape[1:] == (32, 32, 3)
+
+
+JAX_TRACES = """
+import numpy as np, keras
+from zoo.training.dip import Fit, Problem
+assert keras.backend.backend() == "jax"
+rng = np.random.default_rng(0)
+fit = Fit(Problem(rng.random((32, 32, 3)).astype("float32")), "demo", seed=0)
+fit.run(1, progress=False)
+first = fit.fitter.traces
+result = fit.run(20, progress=False)
+print("TRACES", first, fit.fitter.traces, result.history[-1]["loss"] < result.history[0]["loss"])
+"""
+
+
+def test_jax_backend_compiles_the_step_once():
+    pytest.importorskip("jax", reason="JAX not installed (the README's test command installs it)")
+    result = run_python(JAX_TRACES, env={"KERAS_BACKEND": "jax"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "TRACES 1 1 True" in result.stdout
+
+
+def test_masks_are_checked():
+    from zoo.errors import ImageError
+
+    with pytest.raises(ImageError, match="must match"):
+        mask_from_image(np.zeros((4, 5, 1), np.uint8), (4, 6))
+    gray = np.full((4, 4, 1), 128, np.uint8)
+    with pytest.raises(ImageError, match="black and white"):
+        mask_from_image(gray, (4, 4))
+    with pytest.raises(ImageError, match="all black"):
+        mask_from_image(np.zeros((4, 4, 1), np.uint8), (4, 4))
+    mask = mask_from_image(np.array([[[0], [255]], [[250], [3]]], np.uint8), (2, 2))
+    np.testing.assert_array_equal(mask[..., 0], [[0, 1], [1, 0]])
+
+
+def test_dip_inpaint_command(tmp_path):
+    from zoo.image import read_image, write_image
+
+    kate = read_image(data_dir("dip", "inpainting", "kate.png"))[100:164, 200:264]
+    mask = read_image(data_dir("dip", "inpainting", "kate_mask.png"))[100:164, 200:264]
+    write_image(tmp_path / "photo.png", kate)
+    write_image(tmp_path / "mask.png", mask)
+    result = run_zoo("dip", "inpaint", str(tmp_path / "photo.png"), "--mask",
+                     str(tmp_path / "mask.png"), "--clean", str(tmp_path / "photo.png"),
+                     "--out", str(tmp_path / "result.png"), "--preset", "demo", "--iters", "20",
+                     "--json", str(tmp_path / "r.json"), "--snapshot-every", "10")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert read_image(tmp_path / "result.png").shape == (64, 64, 3)
+    assert (tmp_path / "result_00010.png").is_file() and (tmp_path / "result_00020.png").is_file()
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["iterations"] == 20 and "psnr" in report and report["restarts"] == 0
+
+    write_image(tmp_path / "small_mask.png", mask[:32])
+    bad = run_zoo("dip", "inpaint", str(tmp_path / "photo.png"), "--mask",
+                  str(tmp_path / "small_mask.png"), "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and bad.stderr.strip().startswith("zoo: error: mask is 64x32")
+    write_image(tmp_path / "gray_mask.png", np.full((64, 64, 1), 100, np.uint8))
+    bad = run_zoo("dip", "inpaint", str(tmp_path / "photo.png"), "--mask",
+                  str(tmp_path / "gray_mask.png"), "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and "black and white" in bad.stderr
+    bad = run_zoo("dip", "inpaint", str(tmp_path / "photo.png"), "--out", str(tmp_path / "x.png"))
+    assert bad.returncode == 2 and "needs --mask" in bad.stderr

@@ -1,0 +1,78 @@
+"""zoo.layers against NumPy references."""
+
+import numpy as np
+import pytest
+
+from zoo.layers import (LanczosDownsampler, OutputAverage, ReflectionPadding2D,
+                        ReplicationPadding2D, lanczos_kernel)
+
+
+def test_reflection_padding_matches_numpy(rng):
+    x = rng.random((2, 5, 6, 3)).astype("float32")
+    out = np.asarray(ReflectionPadding2D(((2, 1), (3, 0)))(x))
+    np.testing.assert_array_equal(out, np.pad(x, ((0, 0), (2, 1), (3, 0), (0, 0)), mode="reflect"))
+
+
+def test_replication_padding_matches_numpy(rng):
+    x = rng.random((1, 4, 5, 2)).astype("float32")
+    out = np.asarray(ReplicationPadding2D(((3, 1), (0, 2)))(x))
+    np.testing.assert_array_equal(out, np.pad(x, ((0, 0), (3, 1), (0, 2), (0, 0)), mode="edge"))
+
+
+def official_lanczos(factor, support=2):
+    """models/downsampler.py's get_kernel(factor, 'lanczos', phase=0.5, 4 * factor + 1), re-typed."""
+    width = 4 * factor + 1
+    kernel = np.zeros((width - 1, width - 1))
+    center = (width + 1) / 2.0
+    for i in range(1, kernel.shape[0] + 1):
+        for j in range(1, kernel.shape[1] + 1):
+            di, dj = abs(i + 0.5 - center) / factor, abs(j + 0.5 - center) / factor
+            val = 1.0
+            for d in (di, dj):
+                if d != 0:
+                    val *= support * np.sin(np.pi * d) * np.sin(np.pi * d / support) / (np.pi**2 * d * d)
+            kernel[i - 1, j - 1] = val
+    return kernel / kernel.sum()
+
+
+@pytest.mark.parametrize("factor", [2, 4, 8])
+def test_lanczos_kernel_matches_the_official_formula(factor):
+    np.testing.assert_allclose(lanczos_kernel(factor), official_lanczos(factor), atol=1e-12)
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_lanczos_downsampler_matches_numpy(rng, factor):
+    x = rng.random((1, 8 * factor, 6 * factor, 3)).astype("float32")
+    kernel = official_lanczos(factor)
+    pad = (kernel.shape[0] - factor) // 2
+    padded = np.pad(x[0], ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+    taps = kernel.shape[0]
+    expected = np.zeros((8, 6, 3))
+    for i in range(8):
+        for j in range(6):
+            window = padded[i * factor:i * factor + taps, j * factor:j * factor + taps]
+            expected[i, j] = np.tensordot(kernel, window, axes=([0, 1], [0, 1]))
+    out = np.asarray(LanczosDownsampler(factor)(x))[0]
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_lanczos_downsampler_sizes_and_constants():
+    for factor in (2, 3, 4):
+        x = np.full((1, 12 * factor, 6 * factor, 1), 0.25, "float32")
+        out = np.asarray(LanczosDownsampler(factor)(x))
+        assert out.shape == (1, 12, 6, 1)
+        np.testing.assert_allclose(out, 0.25, atol=1e-6)  # the kernel sums to one
+
+
+def test_output_average_is_the_exponential_average(rng):
+    layer = OutputAverage((2, 2, 1), weight=0.9)
+    frames = rng.random((4, 1, 2, 2, 1)).astype("float32")
+    expected = frames[0]
+    for k, frame in enumerate(frames):
+        out = np.asarray(layer(frame, training=True))
+        np.testing.assert_array_equal(out, frame)  # identity on the way through
+        if k:
+            expected = 0.9 * expected + 0.1 * frame
+    np.testing.assert_allclose(np.asarray(layer.average), expected, rtol=1e-6)
+    layer(frames[0], training=False)  # inference leaves it alone
+    np.testing.assert_allclose(np.asarray(layer.average), expected, rtol=1e-6)

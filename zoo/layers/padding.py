@@ -1,0 +1,78 @@
+"""Spatial padding layers for NHWC tensors: reflection and replication (edge).
+
+Reflection mirrors without repeating the edge (``d c b | a b c d | c b a``), as
+PyTorch's ``ReflectionPad2d`` and ``np.pad(mode="reflect")``; it converts to
+TFLite's builtin MIRROR_PAD. Replication repeats the edge pixel, as PyTorch's
+``ReplicationPad2d`` and ``np.pad(mode="edge")``; it is built from slices and
+concatenation because TensorFlow's ``pad`` has no edge mode.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+
+def _pairs(padding) -> tuple[tuple[int, int], tuple[int, int]]:
+    if isinstance(padding, int):
+        return (padding, padding), (padding, padding)
+    (top, bottom), (left, right) = padding
+    return (int(top), int(bottom)), (int(left), int(right))
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pad height and width by reflection; ``padding`` an int or ((top, bottom), (left, right))."""
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pairs(padding)
+
+    def call(self, x):
+        rows, cols = self.padding
+        return ops.pad(x, ((0, 0), rows, cols, (0, 0)), mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        return _padded_shape(input_shape, self.padding)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ReplicationPadding2D(keras.layers.Layer):
+    """Pad height and width by repeating the edge pixels."""
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pairs(padding)
+
+    def call(self, x):
+        (top, bottom), (left, right) = self.padding
+        x = _repeat_edges(x, axis=1, before=top, after=bottom)
+        return _repeat_edges(x, axis=2, before=left, after=right)
+
+    def compute_output_shape(self, input_shape):
+        return _padded_shape(input_shape, self.padding)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+def _repeat_edges(x, axis: int, before: int, after: int):
+    parts = []
+    if before:
+        first = ops.take(x, [0], axis=axis)
+        parts.append(ops.concatenate([first] * before, axis=axis))
+    parts.append(x)
+    if after:
+        last = ops.take(x, [ops.shape(x)[axis] - 1], axis=axis)
+        parts.append(ops.concatenate([last] * after, axis=axis))
+    return ops.concatenate(parts, axis=axis) if len(parts) > 1 else x
+
+
+def _padded_shape(shape, padding):
+    (top, bottom), (left, right) = padding
+    h = None if shape[1] is None else shape[1] + top + bottom
+    w = None if shape[2] is None else shape[2] + left + right
+    return (shape[0], h, w, shape[3])
