@@ -1,6 +1,7 @@
 """`zoo demo`, the command line's basics, and what the wheel installs."""
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -79,17 +80,28 @@ def test_cli_help_and_errors():
 
 def test_wheel_installs_only_the_zoo_package(tmp_path):
     """`training/` and `export/` must land as `zoo.training` and `zoo.export`, data included."""
+    # Build from a copy without `build/`: setuptools reuses a stale build/lib,
+    # which would hide a package missing from setup.cfg.
+    source = tmp_path / "src"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        "build", "dist", ".venv", "runs", "*.egg-info", "__pycache__", ".git", ".pytest_cache"))
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps",
-                            "--no-build-isolation", "-w", str(tmp_path), str(REPO)],
+                            "--no-build-isolation", "-w", str(tmp_path), str(source)],
                            capture_output=True, text=True, timeout=300)
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next(tmp_path.glob("*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"zoo"}
-    for needed in ["zoo/training/vdsr.py", "zoo/training/sr_data.py", "zoo/export/tflite.py",
-                   "zoo/cli/main.py", "zoo/demo/images/astronaut.png",
-                   "zoo/demo/images/SOURCES.md"]:
+    # Every source file of the three trees must ship (a package missing from
+    # setup.cfg's explicit list would otherwise only show up on a clean install).
+    sources = [f"zoo/{p.relative_to(REPO / 'zoo').as_posix()}" for p in (REPO / "zoo").rglob("*.py")]
+    for tree in ["training", "export"]:
+        sources += [f"zoo/{tree}/{p.relative_to(REPO / tree).as_posix()}"
+                    for p in (REPO / tree).rglob("*.py")]
+    missing = sorted(set(sources) - set(names))
+    assert not missing, f"not in the wheel (add the package to setup.cfg): {missing}"
+    for needed in ["zoo/demo/images/astronaut.png", "zoo/demo/images/SOURCES.md"]:
         assert needed in names, needed
     for preset in registry.available_presets().values():
         assert f"zoo/weights/files/{preset.file}" in names
