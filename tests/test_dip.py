@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from zoo.models.dip import TASKS, hourglass, skip
-from zoo.training.dip import Fit, data_term, make_code
+from zoo.training.dip import Fit, data_term, make_code, padded_size
 from zoo.training.dip_problems import build_problem, mask_from_image, psnr01
 
 from conftest import data_dir, run_python, run_zoo
@@ -59,6 +59,12 @@ def test_hourglass_has_no_skip_branch_and_outputs_are_in_0_1(rng):
 def test_sizes_must_divide_by_two_to_the_scales():
     with pytest.raises(ValueError, match="multiples of 32"):
         skip(image_shape=(48, 64))
+    with pytest.raises(ValueError, match="at least 64"):  # coarsest map of 1 pixel: no reflection
+        skip(image_shape=(32, 64))
+
+
+def test_fit_pads_small_and_odd_images_to_a_valid_size():
+    assert [padded_size(n, 5) for n in (1, 32, 64, 65, 96)] == [64, 64, 64, 96, 96]
 
 
 def test_meshgrid_code(rng):

@@ -63,8 +63,12 @@ def make_code(task: DIPTask, shape: tuple[int, int], rng: np.random.Generator) -
 
 
 def padded_size(n: int, levels: int) -> int:
+    """``n`` rounded up to a multiple of ``2 ** levels``, and at least two of them.
+
+    The coarsest feature map must be 2 pixels or more for its reflection padding.
+    """
     unit = 2**levels
-    return int(math.ceil(n / unit) * unit)
+    return int(max(2, math.ceil(n / unit)) * unit)
 
 
 class DIPFitter(keras.Model):

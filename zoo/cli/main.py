@@ -84,13 +84,27 @@ def _run_list(args):
 def _add_demo(commands):
     p = commands.add_parser("demo", help="run every model that has weights on bundled images")
     p.add_argument("--out", default="zoo_demo", help="output folder (default: ./zoo_demo)")
+    p.add_argument("--only", type=_demo_sections, metavar="SECTIONS",
+                   help=f"comma-separated sections to run (default: all of {','.join(DEMO_SECTIONS)})")
     p.set_defaults(run=_run_demo)
+
+
+DEMO_SECTIONS = ("vdsr", "dip")  # zoo.demo.SECTIONS, named here so parsing stays light
+
+
+def _demo_sections(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in DEMO_SECTIONS]
+    if unknown or not names:
+        bad = ", ".join(unknown) or repr(text)
+        raise argparse.ArgumentTypeError(f"unknown section {bad}; use {', '.join(DEMO_SECTIONS)}")
+    return names
 
 
 def _run_demo(args):
     from zoo.demo import run_demo
 
-    index = run_demo(args.out)
+    index = run_demo(args.out, only=args.only)
     print(f"gallery: {index}")
 
 

@@ -11,10 +11,11 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from zoo.demo.dip import dip_section
 from zoo.demo.gallery import Section, write_gallery
 from zoo.demo.vdsr import vdsr_section
 
-SECTIONS = [vdsr_section]
+SECTIONS = {"vdsr": vdsr_section, "dip": dip_section}
 
 
 def demo_images() -> list[Path]:
@@ -22,12 +23,14 @@ def demo_images() -> list[Path]:
     return sorted(Path(str(p)) for p in folder.iterdir() if str(p).endswith(".png"))
 
 
-def run_demo(out: str | Path = "zoo_demo") -> Path:
-    """Run every section into ``out``; returns the path of ``index.html``."""
+def run_demo(out: str | Path = "zoo_demo", only: list[str] | None = None) -> Path:
+    """Run every section (or those named in ``only``) into ``out``; returns ``index.html``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections: list[Section] = []
-    for make in SECTIONS:
+    for name, make in SECTIONS.items():
+        if only is not None and name not in only:
+            continue
         start = time.perf_counter()
         section = make(demo_images(), out)
         section.seconds = time.perf_counter() - start

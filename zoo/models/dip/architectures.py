@@ -102,9 +102,9 @@ def _check_size(image_shape, levels: int):
     unit = 2**levels
     if image_shape is not None:
         for n in image_shape:
-            if n is not None and n % unit:
-                raise ValueError(f"image sides must be multiples of {unit} for {levels} scales, "
-                                 f"got {tuple(image_shape)}")
+            if n is not None and (n % unit or n < 2 * unit):
+                raise ValueError(f"image sides must be multiples of {unit} and at least "
+                                 f"{2 * unit} for {levels} scales, got {tuple(image_shape)}")
 
 
 def skip(input_channels: int = 32, output_channels: int = 3,
