@@ -5,7 +5,9 @@ Only ``keras.layers``/``keras.ops``: they run under TensorFlow and JAX alike.
 
 from zoo.layers.padding import ReflectionPadding2D, ReplicationPadding2D
 from zoo.layers.resampling import LanczosDownsampler, lanczos_kernel
+from zoo.layers.sampling import BilinearSampler, affine_grid, bilinear_sample, identity_grid
 from zoo.layers.state import AlwaysTraining, FixedInput, OutputAverage
 
-__all__ = ["AlwaysTraining", "FixedInput", "LanczosDownsampler", "OutputAverage", "ReflectionPadding2D",
-           "ReplicationPadding2D", "lanczos_kernel"]
+__all__ = ["AlwaysTraining", "BilinearSampler", "FixedInput", "LanczosDownsampler", "OutputAverage",
+           "ReflectionPadding2D", "ReplicationPadding2D", "affine_grid", "bilinear_sample",
+           "identity_grid", "lanczos_kernel"]
