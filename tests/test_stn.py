@@ -1,0 +1,115 @@
+"""Spatial Transformer Networks (zoo.models.stn) and the recipe zoo.training.stn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import data_dir
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    from zoo.training import mnist_distort
+
+    return mnist_distort.load_mnist_idx(data_dir("mnist"))
+
+
+@pytest.mark.parametrize("size", [28, 42])
+def test_transformer_is_the_identity_at_initialisation(rng, size):
+    """The fresh ST passes the image through exactly, so ST-CNN = CNN with the same classifier."""
+    from zoo.models.stn import CNN, STN, copy_classifier, transformer
+
+    stn = STN(input_size=size)
+    cnn = CNN(input_size=size)
+    copy_classifier(stn, cnn)
+    images = rng.random((4, size, size, 1), dtype=np.float32)
+    np.testing.assert_array_equal(np.asarray(transformer(stn)(images)), images)
+    np.testing.assert_allclose(np.asarray(stn(images)), np.asarray(cnn(images)), rtol=0, atol=1e-6)
+    bias = stn.get_layer("loc_theta").get_weights()[1]
+    np.testing.assert_array_equal(bias, [1, 0, 0, 0, 1, 0])
+
+
+def test_build_and_parameter_counts():
+    from zoo.models.stn import build, parameter_counts
+
+    assert build(kind="cnn", input_size=42).output_shape == (None, 10)
+    sampler = build(kind="stn", input_size=42).get_layer("st_sampler")
+    assert sampler.output.shape == (None, 42, 42, 1)
+    with pytest.raises(ValueError):
+        build(kind="mlp")
+    counts = parameter_counts(28)
+    assert counts == {"stn": 97826, "localisation": 11896, "classifier": 85930, "cnn": 85930}
+    assert parameter_counts(42)["stn"] == 105626
+
+
+def test_a_few_steps_on_distorted_digits_lower_the_loss(mnist):
+    """Gradients reach the localisation net through the sampler, and the loss falls."""
+    import keras
+
+    from zoo.training import mnist_distort, stn
+
+    keras.utils.set_random_seed(0)
+    images, labels = mnist
+    x = mnist_distort.distort(images[:64], "R", np.random.default_rng(0))[..., None]
+    y = labels[:64].astype(np.int32)
+    model = stn.build_and_compile(stn.STNRecipe(kind="R", model="stn"))
+    before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    for _ in range(10):
+        model.train_on_batch(x, y)
+    after = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
+    assert after < 0.8 * before, (before, after)
+    theta = model.get_layer("loc_theta").get_weights()
+    assert np.abs(theta[0]).max() > 0 and not np.allclose(theta[1], [1, 0, 0, 0, 1, 0])
+
+
+def test_localisation_learning_rate_scale(rng):
+    """``loc_lr_scale=0`` freezes the loc_* layers and only them."""
+    from zoo.training import stn
+
+    model = stn.build_and_compile(stn.STNRecipe(kind="R", model="stn", loc_lr_scale=0.0))
+    before = {v.path: v.numpy().copy() for v in model.trainable_variables}
+    x = rng.random((8, 28, 28, 1), dtype=np.float32)
+    model.train_on_batch(x, np.arange(8) % 10)
+    for v in model.trainable_variables:
+        moved = not np.array_equal(before[v.path], v.numpy())
+        assert moved != v.path.startswith("loc_"), v.path
+
+
+def test_recipe_trains_through_the_trainer(mnist, tmp_path):
+    from zoo.training import mnist_distort, stn
+    from zoo.training.trainer import RunConfig
+
+    recipe = stn.STNRecipe(kind="R", model="stn", epochs=1)
+    images, labels = mnist
+    split = mnist_distort.make_split(images[:600], labels[:600], "R", train_count=500)  # fast
+    run = RunConfig(out_dir=tmp_path, epochs=1, steps_per_epoch=3, verbose=0, tensorboard=False)
+    model, history = stn.train(recipe, run=run, split=split)
+    assert (tmp_path / "final.weights.h5").is_file() and (tmp_path / "history.csv").is_file()
+    assert len(history.history["loss"]) == 1
+    error = stn.evaluate(model, split)
+    assert 0.0 <= error <= 100.0
+    from zoo.models.stn import build
+
+    again = build(**stn.model_config(recipe))
+    again.load_weights(str(tmp_path / "final.weights.h5"))
+    assert stn.evaluate(again, split) == error
+
+
+def test_stn_classifier_exports_to_builtin_tflite(rng):
+    """The ST-CNN (with a non-identity transform) converts to builtin ops and matches Keras."""
+    pytest.importorskip("tensorflow")
+    from zoo.export import op_names, to_tflite, validate
+    from zoo.models.stn import STN
+
+    model = STN(input_size=28)
+    kernel, _ = model.get_layer("loc_theta").get_weights()
+    angle = 0.3  # rotate and shift, so the sampler interpolates between pixels
+    model.get_layer("loc_theta").set_weights([
+        rng.normal(0, 0.01, kernel.shape).astype(np.float32),
+        np.array([np.cos(angle), -np.sin(angle), 0.1, np.sin(angle), np.cos(angle), -0.05],
+                 np.float32)])
+    data = to_tflite(model)  # raises on any Flex or custom op
+    assert "GATHER" in set(op_names(data)) and "CONV_2D" in set(op_names(data))
+    report = validate(model, data, rng.random((3, 28, 28, 1), dtype=np.float32))
+    assert report["max_abs"] < 1e-4, report
