@@ -113,3 +113,14 @@ def test_stn_classifier_exports_to_builtin_tflite(rng):
     assert "GATHER" in set(op_names(data)) and "CONV_2D" in set(op_names(data))
     report = validate(model, data, rng.random((3, 28, 28, 1), dtype=np.float32))
     assert report["max_abs"] < 1e-4, report
+
+
+def test_shipped_rts_weights_load_in_one_line_and_keep_their_error(mnist):
+    """`zoo.load("stn")` gives the preset of the model card, with the card's 2.55% RTS error."""
+    import zoo
+    from zoo.training import stn
+
+    model = zoo.load("stn")
+    split = stn.load_split(stn.STNRecipe(kind="RTS"))
+    assert model.input_shape[1:3] == (42, 42)
+    assert stn.evaluate(model, split) == pytest.approx(2.55, abs=0.051)

@@ -3,4 +3,5 @@
 FAMILIES = {
     "vdsr": "zoo.models.vdsr",
     "dip": "zoo.models.dip",
+    "stn": "zoo.models.stn",
 }
