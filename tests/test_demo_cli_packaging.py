@@ -50,12 +50,16 @@ def test_demo_gallery(tmp_path, test_preset):
 
 
 def test_demo_without_weights_says_so(tmp_path, monkeypatch):
-    for name in list(PRESETS):
-        monkeypatch.delitem(PRESETS, name)
+    from zoo.models.stn import PRESETS as STN_PRESETS
+
+    for presets in (PRESETS, STN_PRESETS):
+        for name in list(presets):
+            monkeypatch.delitem(presets, name)
     from zoo.demo import run_demo
 
-    html = run_demo(tmp_path, only=["vdsr"]).read_text()
+    html = run_demo(tmp_path, only=["vdsr", "stn"]).read_text()
     assert "skipped: vdsr has no pretrained weights yet" in html
+    assert "skipped: stn has no pretrained weights yet" in html
 
 
 @pytest.mark.slow
@@ -72,6 +76,10 @@ def test_readme_main_job_zoo_demo(tmp_path):
                      r".*?\(([0-9.]+) s of fitting\)", html)
     assert float(note.group(1)) > 8 and float(note.group(3)) < 60
     assert len(list((tmp_path / "demo" / "dip").glob("*.png"))) == 4
+    # The spatial transformer reads most of the distorted font digits (7 of 10 when measured).
+    if registry.presets("stn"):
+        read = int(re.search(r"The ST-CNN reads (\d+) of 10", html).group(1))
+        assert read >= 5 and len(list((tmp_path / "demo" / "stn").glob("*.png"))) == 20
 
 
 def test_demo_sections_named_in_the_cli_exist():

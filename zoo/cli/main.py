@@ -89,7 +89,7 @@ def _add_demo(commands):
     p.set_defaults(run=_run_demo)
 
 
-DEMO_SECTIONS = ("vdsr", "dip")  # zoo.demo.SECTIONS, named here so parsing stays light
+DEMO_SECTIONS = ("vdsr", "dip", "stn")  # zoo.demo.SECTIONS, named here so parsing stays light
 
 
 def _demo_sections(text: str) -> list[str]:

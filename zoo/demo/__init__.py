@@ -13,9 +13,10 @@ from pathlib import Path
 
 from zoo.demo.dip import dip_section
 from zoo.demo.gallery import Section, write_gallery
+from zoo.demo.stn import stn_section
 from zoo.demo.vdsr import vdsr_section
 
-SECTIONS = {"vdsr": vdsr_section, "dip": dip_section}
+SECTIONS = {"vdsr": vdsr_section, "dip": dip_section, "stn": stn_section}
 
 
 def demo_images() -> list[Path]:
