@@ -1,0 +1,154 @@
+"""DeepWarp (zoo.models.deepwarp) and its recipe (training/deepwarp.py)."""
+
+import numpy as np
+import pytest
+
+from zoo.training import eyes
+
+H, W = eyes.PATCH_SIZE
+
+
+def random_inputs(rng, batch=2, angle_dims=2):
+    return {"image": rng.random((batch, H, W, 3), dtype=np.float32),
+            "anchors": rng.uniform(-1, 1, (batch, H, W, 14)).astype(np.float32),
+            "angle": rng.uniform(-15, 15, (batch, angle_dims)).astype(np.float32)}
+
+
+def perturb(model, rng, scale=0.3):
+    """Give the zero-initialised heads random weights, so the model really warps and mixes."""
+    for layer in model.layers:
+        if layer.name.endswith("_flow") and hasattr(layer, "kernel"):
+            layer.kernel.assign(rng.normal(0, scale, layer.kernel.shape).astype("float32"))
+            layer.bias.assign(rng.normal(0, 0.3, layer.bias.shape).astype("float32"))
+        if layer.name == "lightness":
+            layer.strength.assign(0.5)
+
+
+@pytest.mark.parametrize("coarse_to_fine", [True, False])
+@pytest.mark.parametrize("lightness", [True, False])
+def test_identity_at_initialisation(rng, coarse_to_fine, lightness):
+    from zoo.models.deepwarp import DeepWarp, flow_model
+
+    model = DeepWarp(coarse_to_fine=coarse_to_fine, lightness=lightness)
+    x = random_inputs(rng)
+    out, flow = flow_model(model)(x)
+    assert out.shape == (2, H, W, 3) and flow.shape == (2, H, W, 2)
+    np.testing.assert_allclose(np.asarray(out), x["image"], atol=1e-6)
+    assert np.abs(np.asarray(flow)).max() == 0.0
+    assert model.get_layer("image").batch_shape == (None, 41, 51, 3)  # the paper's patch
+
+
+def constant_flow_bias(model, layer, flow, scale):
+    model.get_layer(layer).bias.assign(np.arctanh(np.asarray(flow, np.float32) / scale))
+
+
+@pytest.mark.parametrize("coarse_to_fine", [True, False])
+def test_constant_flow_is_applied_with_bilinear_sampling(rng, coarse_to_fine):
+    """A constant flow set through the head's bias equals bilinear_sample of a shifted grid."""
+    from zoo.layers.sampling import bilinear_sample, identity_grid
+    from zoo.models.deepwarp import DeepWarp, flow_model
+    from zoo.models.deepwarp.deepwarp import MAX_FLOW, MAX_RESIDUAL
+
+    model = DeepWarp(coarse_to_fine=coarse_to_fine, lightness=False)
+    if coarse_to_fine:  # coarse + residual; a constant coarse flow stays constant when upsampled
+        constant_flow_bias(model, "coarse_flow", (1.25, -0.5), MAX_FLOW)
+        constant_flow_bias(model, "fine_flow", (0.25, -0.2), MAX_RESIDUAL)
+    else:
+        constant_flow_bias(model, "fine_flow", (1.5, -0.7), MAX_FLOW)
+    x = random_inputs(rng)
+    out, flow = (np.asarray(t) for t in flow_model(model)(x))
+    np.testing.assert_allclose(flow, np.broadcast_to([1.5, -0.7], flow.shape), atol=1e-5)
+    grid = identity_grid(H, W, "pixels") + np.array([1.5, -0.7], np.float32)
+    expected = np.asarray(bilinear_sample(x["image"], grid, "pixels", border="clamp"))
+    np.testing.assert_allclose(out, expected, atol=1e-5)
+    # and it is a real shift: an interior pixel reads between its neighbours
+    assert np.abs(out - x["image"]).max() > 0.05
+
+
+def test_lightness_correction_mixes_with_the_palette(rng):
+    from zoo.models.deepwarp import DeepWarp
+
+    model = DeepWarp(lightness=True)
+    lcm = model.get_layer("lightness")
+    lcm.strength.assign(1.0)
+    logits = model.get_layer("lcm_logits")
+    logits.kernel.assign(np.zeros(logits.kernel.shape))
+    logits.bias.assign([-30.0, 30.0])  # all weight on the palette
+    out = np.asarray(model(random_inputs(rng)))
+    colour = np.asarray(lcm.colours())[0]
+    np.testing.assert_allclose(out, np.broadcast_to(colour, out.shape), atol=1e-5)
+    assert colour.min() > 0.9  # starts bright (the eyeball's white)
+
+
+def test_recipe_training_beats_the_no_warp_baseline(tmp_path):
+    """40 Adam steps on 64 rendered pairs: held-out MSE drops well below output = input."""
+    from zoo.training.deepwarp import DeepWarpRecipe, evaluate, render_pairs, train
+
+    recipe = DeepWarpRecipe(bank_pairs=64, processes=1, batch_size=16, epochs=2,
+                            steps_per_epoch=20, checkpoint_every=20)
+    model, history = train(recipe, tmp_path, verbose=0, tensorboard=False)
+    assert (tmp_path / "final.weights.h5").is_file() and (tmp_path / "bank.npz").is_file()
+    loss = history.history["loss"]
+    assert loss[-1] < loss[0]
+    held_out = render_pairs(24, seed=12345)
+    result = evaluate(model, pairs=held_out)
+    print(result)
+    assert result["n_pairs"] == 24
+    assert result["model"] < 0.8 * result["no_warp"], result
+
+
+def _convert(model, quantize=False):
+    import tensorflow as tf
+
+    from zoo.export.tflite import check_builtin_only
+
+    specs = [tf.TensorSpec([None, *t.shape[1:]], tf.float32, name=n)
+             for n, t in zip(("image", "anchors", "angle"), model.inputs)]
+
+    @tf.function(input_signature=specs, autograph=False)
+    def serve(image, anchors, angle):
+        return model([image, anchors, angle], training=False)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    data = converter.convert()
+    check_builtin_only(data)
+    return data
+
+
+def _run_lite(data, inputs):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=data)
+    index = {d["name"]: d["index"] for d in interpreter.get_input_details()}
+    feeds = {next(i for n, i in index.items() if key in n): value for key, value in inputs.items()}
+    for i, value in feeds.items():
+        interpreter.resize_tensor_input(i, value.shape)
+    interpreter.allocate_tensors()
+    for i, value in feeds.items():
+        interpreter.set_tensor(i, value)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+def test_tflite_builtin_conversion_matches_keras(rng):
+    """Three inputs, builtin ops only; float32 matches Keras, dynamic-range int8 approximately."""
+    from zoo.export import op_names
+    from zoo.models.deepwarp import DeepWarp
+
+    model = DeepWarp(angle_dims=1)
+    perturb(model, rng)
+    x = random_inputs(rng, batch=3, angle_dims=1)
+    expected = np.asarray(model(x, training=False))
+    assert np.abs(expected - x["image"]).max() > 0.05  # the perturbed model warps
+
+    data = _convert(model)
+    assert {"GATHER", "CONV_2D", "SOFTMAX"} <= set(op_names(data))
+    np.testing.assert_allclose(_run_lite(data, x), expected, atol=1e-4)
+
+    int8 = _convert(model, quantize=True)
+    assert len(int8) < 0.6 * len(data)
+    error = np.abs(_run_lite(int8, x) - expected)
+    assert error.mean() < 0.02 and error.max() < 0.5, (error.mean(), error.max())

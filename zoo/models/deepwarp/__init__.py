@@ -1,0 +1,25 @@
+"""DeepWarp: Ganin, Kononenko, Sungatullina, Lempitsky, "DeepWarp: Photorealistic Image
+Resynthesis for Gaze Manipulation", ECCV 2016 (https://arxiv.org/abs/1607.07215).
+
+    >>> from zoo.models.deepwarp import DeepWarp
+    >>> model = DeepWarp()  # inputs: image (41, 51, 3), anchors (41, 51, 14), angle (2,)
+
+``DeepWarp``, ``build``, ``flow_model`` and ``flow_to_colour`` load Keras on first use,
+so that listing presets stays fast.
+"""
+
+from zoo.models.deepwarp.presets import PRESETS
+
+_LAZY = ("DeepWarp", "build", "flow_model", "flow_to_colour", "FlowWarp",
+         "LightnessCorrection", "TileToImage")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from zoo.models.deepwarp import deepwarp
+
+        return getattr(deepwarp, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [*_LAZY, "PRESETS"]
