@@ -80,6 +80,20 @@ def test_lightness_correction_mixes_with_the_palette(rng):
     assert colour.min() > 0.9  # starts bright (the eyeball's white)
 
 
+def test_lightness_strength_stays_a_convex_mix():
+    """An optimizer step that pushes the gate below 0 (darkening) is clipped back to [0, 1]."""
+    import keras
+
+    from zoo.models.deepwarp import DeepWarp
+
+    lcm = DeepWarp(lightness=True).get_layer("lightness")
+    optimizer = keras.optimizers.SGD(1.0)
+    optimizer.apply([np.float32(0.5)], [lcm.strength])  # gradient +0.5: strength 0 -> -0.5
+    assert float(lcm.strength.numpy()) == 0.0
+    optimizer.apply([np.float32(-3.0)], [lcm.strength])  # 0 -> 3
+    assert float(lcm.strength.numpy()) == 1.0
+
+
 def test_recipe_training_beats_the_no_warp_baseline(tmp_path):
     """40 Adam steps on 64 rendered pairs: held-out MSE drops well below output = input."""
     from zoo.training.deepwarp import DeepWarpRecipe, evaluate, render_pairs, train

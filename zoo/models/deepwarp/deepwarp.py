@@ -143,13 +143,23 @@ class FlowWarp(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class UnitInterval(keras.constraints.Constraint):
+    """Keeps a weight in [0, 1] after every optimizer step."""
+
+    def __call__(self, w):
+        return ops.clip(w, 0.0, 1.0)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class LightnessCorrection(keras.layers.Layer):
     """Sec. 3.2: mix the warped pixel with a learned palette by per-pixel softmax weights.
 
     ``call(warped, logits)``: ``logits`` has ``1 + palette_size`` channels;
     ``mix = w_0 warped + sum_p w_p c_p`` with ``w = softmax(logits)`` and
     ``c_p = sigmoid(palette_p)``; output ``warped + strength * (mix - warped)``
-    with ``strength`` starting at 0 (identity at initialisation).
+    with ``strength`` starting at 0 (identity at initialisation) and kept in
+    [0, 1], so the output stays a convex mix of the warped pixel and the palette,
+    as in the paper (unconstrained, a first CPU run drove it to -0.1: darkening).
     """
 
     def __init__(self, palette_size: int = 1, **kwargs):
@@ -162,7 +172,7 @@ class LightnessCorrection(keras.layers.Layer):
             name="palette", shape=(self.palette_size, channels),
             initializer=keras.initializers.Constant(PALETTE_INIT))
         self.strength = self.add_weight(name="strength", shape=(),
-                                        initializer="zeros")
+                                        initializer="zeros", constraint=UnitInterval())
 
     def colours(self):
         return ops.sigmoid(self.palette)
