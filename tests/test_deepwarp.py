@@ -166,3 +166,20 @@ def test_tflite_builtin_conversion_matches_keras(rng):
     assert len(int8) < 0.6 * len(data)
     error = np.abs(_run_lite(int8, x) - expected)
     assert error.mean() < 0.02 and error.max() < 0.5, (error.mean(), error.max())
+
+
+def test_zoo_train_deepwarp_command(tmp_path):
+    """`zoo train deepwarp` trains on rendered pairs and prints the held-out MSE beside no-warp."""
+    import re
+
+    from conftest import run_zoo
+
+    out = tmp_path / "run"
+    result = run_zoo("train", "deepwarp", "--out", str(out), "--epochs", "1",
+                     "--steps-per-epoch", "3", "--batch-size", "4", "--bank-pairs", "16",
+                     "--processes", "1", "--eval-pairs", "8", timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    scores = re.search(r"held-out MSE on 8 pairs: model ([0-9.e+-]+), no warp ([0-9.e+-]+)",
+                       result.stdout)
+    assert scores and float(scores.group(2)) > 0
+    assert (out / "final.weights.h5").is_file() and (out / "bank.npz").is_file()

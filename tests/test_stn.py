@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -124,3 +126,17 @@ def test_shipped_rts_weights_load_in_one_line_and_keep_their_error(mnist):
     split = stn.load_split(stn.STNRecipe(kind="RTS"))
     assert model.input_shape[1:3] == (42, 42)
     assert stn.evaluate(model, split) == pytest.approx(2.55, abs=0.051)
+
+
+def test_zoo_train_stn_command(mnist, tmp_path):
+    """`zoo train stn` runs the recipe through the trainer and prints the test error."""
+    from conftest import run_zoo
+
+    out = tmp_path / "run"
+    result = run_zoo("train", "stn", "--out", str(out), "--epochs", "1", "--batch-size", "2000",
+                     "--distortion", "R", "--data", str(data_dir("mnist")), timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    error = float(re.search(r"test error \(R, last 2,000 t10k digits\): ([0-9.]+)%",
+                            result.stdout).group(1))
+    assert 0 < error < 100 and (out / "final.weights.h5").is_file()
+    assert (out / "history.csv").is_file() and (out / "config.json").is_file()

@@ -20,7 +20,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from zoo.errors import ZooError  # noqa: E402
 
-TRAINABLE = ("vdsr",)
+TRAINABLE = ("vdsr", "stn", "deepwarp")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,8 +110,81 @@ def _run_demo(args):
 
 # ---------------------------------------------------------------- train
 def _add_train(commands):
-    p = commands.add_parser("train", help="train a model (resumes in RUN_DIR after a kill)")
-    p.add_argument("model", choices=TRAINABLE)
+    train = commands.add_parser("train", help="train a model (resumes in RUN_DIR after a kill)")
+    models = train.add_subparsers(dest="model", required=True, metavar="{" + ",".join(TRAINABLE) + "}")
+    _add_train_vdsr(models)
+    _add_train_stn(models)
+    _add_train_deepwarp(models)
+
+
+def _run_options(p):
+    """The options every recipe shares (the resumable trainer's)."""
+    p.add_argument("--out", required=True, metavar="RUN_DIR",
+                   help="checkpoints, logs, final.weights.h5; run again to resume")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
+    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
+
+
+def _add_train_stn(models):
+    p = models.add_parser("stn", help="ST-CNN (or the CNN baseline) on distorted MNIST")
+    _run_options(p)
+    p.add_argument("--distortion", choices=("R", "RTS", "P", "E"), default="RTS")
+    p.add_argument("--model", dest="variant", choices=("stn", "cnn"), default="stn")
+    p.add_argument("--data", metavar="DIR", help="folder of the MNIST t10k idx files "
+                   "(default: $ZOO_DATA/mnist or ../shared/data/mnist)")
+    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
+    p.add_argument("--lr", type=float, help="default: adam 1e-3, sgd 0.01")
+    p.set_defaults(run=_run_train_stn)
+
+
+def _run_train_stn(args):
+    from zoo.training import stn
+
+    recipe = stn.STNRecipe(kind=args.distortion, model=args.variant, epochs=args.epochs,
+                           batch_size=args.batch_size, optimizer=args.optimizer,
+                           learning_rate=args.lr, seed=args.seed, data=args.data)
+    model, _ = stn.train(recipe, out_dir=args.out, strategy=args.strategy,
+                         checkpoint_every=args.checkpoint_every)
+    error = stn.evaluate(model, stn.load_split(recipe))
+    print(f"test error ({args.distortion}, last 2,000 t10k digits): {error:.2f}%")
+    print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
+
+
+def _add_train_deepwarp(models):
+    p = models.add_parser("deepwarp", help="DeepWarp on procedurally rendered eye pairs")
+    _run_options(p)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--steps-per-epoch", type=int, default=200)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--bank-pairs", type=int, default=4096,
+                   help="pairs rendered once and cached in RUN_DIR/bank.npz (0: render every batch)")
+    p.add_argument("--processes", type=int, default=2, help="rendering processes")
+    p.add_argument("--no-lightness", action="store_true", help="ablation: no lightness correction")
+    p.add_argument("--eval-pairs", type=int, default=500, help="held-out pairs for the final MSE")
+    p.set_defaults(run=_run_train_deepwarp)
+
+
+def _run_train_deepwarp(args):
+    from zoo.training import deepwarp
+
+    recipe = deepwarp.DeepWarpRecipe(
+        batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+        learning_rate=args.lr, bank_pairs=args.bank_pairs or None, processes=args.processes,
+        lightness=not args.no_lightness, seed=args.seed, checkpoint_every=args.checkpoint_every)
+    model, _ = deepwarp.train(recipe, args.out, strategy=args.strategy)
+    if args.eval_pairs:
+        scores = deepwarp.evaluate(model, n_pairs=args.eval_pairs, processes=args.processes)
+        print(f"held-out MSE on {scores['n_pairs']} pairs: model {scores['model']:.3e}, "
+              f"no warp {scores['no_warp']:.3e}")
+    print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
+
+
+def _add_train_vdsr(models):
+    p = models.add_parser("vdsr", help="VDSR on image folders (the paper's recipe by default)")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="image folders")
     p.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="checkpoints, logs, final.weights.h5; run again to resume")
