@@ -146,9 +146,10 @@ def _run_train_stn(args):
     recipe = stn.STNRecipe(kind=args.distortion, model=args.variant, epochs=args.epochs,
                            batch_size=args.batch_size, optimizer=args.optimizer,
                            learning_rate=args.lr, seed=args.seed, data=args.data)
-    model, _ = stn.train(recipe, out_dir=args.out, strategy=args.strategy,
+    split = stn.load_split(recipe)
+    model, _ = stn.train(recipe, out_dir=args.out, split=split, strategy=args.strategy,
                          checkpoint_every=args.checkpoint_every)
-    error = stn.evaluate(model, stn.load_split(recipe))
+    error = stn.evaluate(model, split)
     print(f"test error ({args.distortion}, last 2,000 t10k digits): {error:.2f}%")
     print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
 

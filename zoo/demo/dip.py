@@ -40,15 +40,9 @@ def text_mask(shape: tuple[int, int], lines: list[str] = TEXT) -> np.ndarray:
     return (np.asarray(canvas) > 127).astype(np.float32)[..., None]
 
 
-def _psnr(a: np.ndarray, b: np.ndarray) -> float:
-    from zoo.training.dip_problems import psnr01
-
-    return psnr01(a, b)
-
-
 def dip_section(images: list[Path], out: Path, iterations: int = ITERATIONS) -> Section:
     from zoo.training.dip import Fit
-    from zoo.training.dip_problems import Problem
+    from zoo.training.dip_problems import Problem, psnr01
 
     section = Section("Inpainting without data: Deep Image Prior", PAPER,
                       columns=["input with text", "mask", "Deep Image Prior", "ground truth"])
@@ -65,7 +59,7 @@ def dip_section(images: list[Path], out: Path, iterations: int = ITERATIONS) -> 
              [("input", problem.observed), ("mask", np.repeat(mask, 3, axis=-1)),
               ("dip", result.image), ("truth", clean)]}
     rel = {k: str(v.relative_to(out)) for k, v in files.items()}
-    before, after = _psnr(problem.observed, clean), result.psnr
+    before, after = psnr01(problem.observed, clean), result.psnr
     section.rows.append((f"{path.stem}, {SIZE}x{SIZE}", [
         Cell(rel["input"], f"{before:.2f} dB", width=2 * SIZE),
         Cell(rel["mask"], f"{100 * (1 - mask.mean()):.1f}% hidden", width=2 * SIZE),

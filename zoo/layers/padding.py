@@ -20,43 +20,37 @@ def _pairs(padding) -> tuple[tuple[int, int], tuple[int, int]]:
     return (int(top), int(bottom)), (int(left), int(right))
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class ReflectionPadding2D(keras.layers.Layer):
-    """Pad height and width by reflection; ``padding`` an int or ((top, bottom), (left, right))."""
+class _Padding2D(keras.layers.Layer):
+    """Height and width padding; ``padding`` an int or ((top, bottom), (left, right))."""
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
         self.padding = _pairs(padding)
+
+    def compute_output_shape(self, input_shape):
+        return _padded_shape(input_shape, self.padding)
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ReflectionPadding2D(_Padding2D):
+    """Pad height and width by reflection (TFLite MIRROR_PAD)."""
 
     def call(self, x):
         rows, cols = self.padding
         return ops.pad(x, ((0, 0), rows, cols, (0, 0)), mode="reflect")
 
-    def compute_output_shape(self, input_shape):
-        return _padded_shape(input_shape, self.padding)
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
-class ReplicationPadding2D(keras.layers.Layer):
+class ReplicationPadding2D(_Padding2D):
     """Pad height and width by repeating the edge pixels."""
-
-    def __init__(self, padding=1, **kwargs):
-        super().__init__(**kwargs)
-        self.padding = _pairs(padding)
 
     def call(self, x):
         (top, bottom), (left, right) = self.padding
         x = _repeat_edges(x, axis=1, before=top, after=bottom)
         return _repeat_edges(x, axis=2, before=left, after=right)
-
-    def compute_output_shape(self, input_shape):
-        return _padded_shape(input_shape, self.padding)
-
-    def get_config(self):
-        return {**super().get_config(), "padding": self.padding}
 
 
 def _repeat_edges(x, axis: int, before: int, after: int):

@@ -84,6 +84,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.layers.initializers import he_normal
 from zoo.layers.sampling import bilinear_sample, identity_grid
 
 PATCH_SIZE = (41, 51)  # (H, W): B's config; see zoo.training.eyes
@@ -97,10 +98,6 @@ MAX_FLOW = 10.0  # pixels, ours
 MAX_RESIDUAL = 5.0  # pixels, ours
 PALETTE_INIT = 3.0  # sigmoid(3) = 0.95
 BN_MOMENTUM = 0.9  # B
-
-
-def he_normal():
-    return keras.initializers.VarianceScaling(2.0, "fan_in", "untruncated_normal")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -246,7 +243,6 @@ def DeepWarp(size=PATCH_SIZE, angle_dims: int = 2, anchor_channels: int = NUM_AN
 
     centred = keras.layers.Rescaling(1.0, offset=-0.5, name="centre")(image)
     warp = FlowWarp(border, name="warp")
-    lcm_features = []
     if coarse_to_fine:
         half = keras.layers.Concatenate(name="half_in")([centred, anchors])
         half = keras.layers.AveragePooling2D(2, padding="same", name="half_pool")(half)

@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import keras
 
+from zoo.layers.initializers import he_normal
+
 DEPTH = 20  # Sec. 3.1: "d layers ... we use d = 20"
 FILTERS = 64  # Sec. 3.1: "64 filters of the size 3x3x64"
 KERNEL_SIZE = 3
-
-
-def he_normal() -> keras.initializers.Initializer:
-    """He et al. 2015: N(0, 2 / fan_in), not truncated (Keras' ``he_normal`` truncates)."""
-    return keras.initializers.VarianceScaling(
-        scale=2.0, mode="fan_in", distribution="untruncated_normal")
 
 
 def VDSR(depth: int = DEPTH, filters: int = FILTERS, channels: int = 1,
