@@ -43,18 +43,34 @@ def _tensorflow():
     return tf
 
 
+def _input_specs(tf, model) -> list:
+    """One ``TensorSpec`` per model input, batch left dynamic (and any size Keras left open)."""
+    return [tf.TensorSpec([None, *tensor.shape[1:]], tf.float32, name=_input_name(tensor, i))
+            for i, tensor in enumerate(model.inputs)]
+
+
+def _input_name(tensor, index: int) -> str:
+    name = getattr(tensor, "name", None) or ""
+    name = name.split(":")[0]
+    return name if name.isidentifier() else f"input_{index}"
+
+
 def to_tflite(model, quantize: str = "float32",
-              calibration: Iterable[np.ndarray] | None = None) -> bytes:
-    """Convert a Keras model; ``calibration`` yields input batches (needed for ``int8``)."""
+              calibration: Iterable | None = None) -> bytes:
+    """Convert a Keras model; ``calibration`` yields input batches (needed for ``int8``).
+
+    A model with several inputs is exported with one named input each (the Keras
+    input names); its calibration items are lists of arrays, in the model's input
+    order.
+    """
     tf = _tensorflow()
     if quantize not in QUANTIZATIONS:
         raise ExportError(f"unknown quantization {quantize!r}; use one of {', '.join(QUANTIZATIONS)}")
-    shape = [None] + list(model.input_shape[1:-1]) + [model.input_shape[-1]]
+    specs = _input_specs(tf, model)
 
-    @tf.function(input_signature=[tf.TensorSpec(shape, tf.float32, name="input")],
-                 autograph=False)
-    def serve(x):
-        return model(x, training=False)
+    @tf.function(input_signature=specs, autograph=False)
+    def serve(*inputs):
+        return model(list(inputs) if len(inputs) > 1 else inputs[0], training=False)
 
     # Without the model as `trackable_obj` the converter freezes the weights into
     # constants; with it, Keras 3 variables stay resource variables that the
@@ -71,7 +87,7 @@ def to_tflite(model, quantize: str = "float32",
         batches = list(calibration)
         if not batches:
             raise ExportError("the calibration set is empty")
-        converter.representative_dataset = lambda: ([np.asarray(b, np.float32)] for b in batches)
+        converter.representative_dataset = lambda: (_as_list(b) for b in batches)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
@@ -83,6 +99,11 @@ def to_tflite(model, quantize: str = "float32",
         raise ExportError(f"conversion to builtin TFLite ops failed: {first.strip()[:300]}") from None
     check_builtin_only(data)
     return data
+
+
+def _as_list(inputs) -> list[np.ndarray]:
+    items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    return [np.asarray(x, np.float32) for x in items]
 
 
 def op_names(tflite: bytes) -> list[str]:
@@ -101,7 +122,11 @@ def check_builtin_only(tflite: bytes) -> None:
 
 
 class LiteModel:
-    """A ``.tflite`` model run with ``ai_edge_litert``, resizing its input as needed."""
+    """A ``.tflite`` model run with ``ai_edge_litert``, resizing its inputs as needed.
+
+    Call it with the inputs in the Keras model's order (``lite(x)`` or
+    ``lite(image, anchors, angle)``), or with a dict keyed by input name.
+    """
 
     def __init__(self, tflite: bytes | str | Path, threads: int = 2):
         from ai_edge_litert.interpreter import Interpreter
@@ -115,17 +140,28 @@ class LiteModel:
             self.interpreter = Interpreter(model_content=tflite, num_threads=threads)
         except (ValueError, RuntimeError) as err:
             raise ExportError(f"not a valid .tflite model ({str(err).splitlines()[0]})") from None
-        self.input = self.interpreter.get_input_details()[0]
+        # Converted from one concrete function, the inputs keep the Keras order and names.
+        self.inputs = self.interpreter.get_input_details()
+        self.input_names = [d["name"].split(":")[0] for d in self.inputs]
+        self.input = self.inputs[0]
         self.output_index = self.interpreter.get_output_details()[0]["index"]
-        self._shape = None
+        self._shapes = None
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, np.float32)
-        if self._shape != x.shape:
-            self.interpreter.resize_tensor_input(self.input["index"], x.shape, strict=False)
+    def __call__(self, *inputs) -> np.ndarray:
+        if len(inputs) == 1 and isinstance(inputs[0], dict):
+            inputs = [inputs[0][name] for name in self.input_names]
+        if len(inputs) != len(self.inputs):
+            raise ExportError(f"the model takes {len(self.inputs)} inputs "
+                              f"({', '.join(self.input_names)}), got {len(inputs)}")
+        arrays = [np.asarray(x, np.float32) for x in inputs]
+        shapes = [a.shape for a in arrays]
+        if self._shapes != shapes:
+            for detail, shape in zip(self.inputs, shapes):
+                self.interpreter.resize_tensor_input(detail["index"], shape, strict=False)
             self.interpreter.allocate_tensors()
-            self._shape = x.shape
-        self.interpreter.set_tensor(self.input["index"], x)
+            self._shapes = shapes
+        for detail, array in zip(self.inputs, arrays):
+            self.interpreter.set_tensor(detail["index"], array)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index)
 
@@ -137,11 +173,13 @@ def tflite_predictor(tflite: bytes | str | Path, threads: int = 2):
 
 
 def validate(model, tflite: bytes, sample: np.ndarray) -> dict:
-    """Run Keras and TFLite on ``sample`` (a batch); max/mean absolute difference and PSNR."""
+    """Run Keras and TFLite on ``sample`` (a batch, or a list of batches, one per input);
+    max/mean absolute difference and PSNR."""
     from keras import ops
 
     expected = np.asarray(ops.convert_to_numpy(model(sample, training=False)), np.float64)
-    actual = LiteModel(tflite)(sample).astype(np.float64)
+    inputs = sample if isinstance(sample, (list, tuple)) else [sample]
+    actual = LiteModel(tflite)(*inputs).astype(np.float64)
     diff = np.abs(expected - actual)
     mse = float(np.mean(diff**2))
     return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),

@@ -5,7 +5,9 @@
     zoo train vdsr --data DIR [DIR ...] --out RUN_DIR
     zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
     zoo export vdsr --quantize int8 --out vdsr.tflite
+    zoo export deepwarp --quantize int8 --out deepwarp.tflite
     zoo upscale IN OUT --scale S
+    zoo gaze IN OUT --angle DEG
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale, _add_dip):
+    for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale, _add_dip,
+                _add_gaze):
         add(commands)
     return parser
 
@@ -89,7 +92,7 @@ def _add_demo(commands):
     p.set_defaults(run=_run_demo)
 
 
-DEMO_SECTIONS = ("vdsr", "dip", "stn")  # zoo.demo.SECTIONS, named here so parsing stays light
+DEMO_SECTIONS = ("vdsr", "dip", "stn", "gaze")  # zoo.demo.SECTIONS, named here so parsing stays light
 
 
 def _demo_sections(text: str) -> list[str]:
@@ -274,24 +277,34 @@ def _add_export(commands):
     from zoo.export.tflite import QUANTIZATIONS
 
     p = commands.add_parser("export", help="convert to .tflite (builtin ops only) and validate")
-    p.add_argument("model", choices=("vdsr",))
+    p.add_argument("model", choices=("vdsr", "deepwarp"))
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="float32")
     p.add_argument("--out", required=True, metavar="F.tflite")
     p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
     p.add_argument("--calibration", metavar="DIR",
-                   help="images for int8 calibration (default: the bundled demo images)")
+                   help="VDSR: images for int8 calibration (default: the bundled demo images); "
+                        "DeepWarp calibrates on rendered eye pairs")
     p.set_defaults(run=_run_export)
 
 
 def _run_export(args):
     import zoo
-    from zoo.export.vdsr import export_vdsr
 
     model = zoo.load(args.model, weights=args.weights or "default")
-    report = export_vdsr(model, args.quantize, args.out, args.calibration)
+    if args.model == "deepwarp":
+        from zoo.export.deepwarp import export_deepwarp
+
+        report = export_deepwarp(model, args.quantize, args.out)
+    else:
+        from zoo.export.vdsr import export_vdsr
+
+        report = export_vdsr(model, args.quantize, args.out, args.calibration)
     print(f"wrote {args.out} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}); "
           f"against Keras: max |diff| {report['max_abs']:.4g}, mean {report['mean_abs']:.3g}, "
           f"PSNR {report['psnr']:.2f} dB")
+    if "mse_tflite" in report:
+        print(f"held-out rendered pairs, MSE to the true eye: tflite {report['mse_tflite']:.3e}, "
+              f"keras {report['mse_keras']:.3e}, no warp {report['mse_no_warp']:.3e}")
 
 
 # ---------------------------------------------------------------- upscale
@@ -394,6 +407,45 @@ def _run_dip(args):
           + (f", PSNR {result.psnr:.2f} dB" if result.psnr is not None else "") + ")")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+
+# ---------------------------------------------------------------- gaze
+def _add_gaze(commands):
+    p = commands.add_parser("gaze", help="redirect the gaze of both eyes in a face photo (DeepWarp)")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.add_argument("--angle", type=float, default=10.0,
+                   help="degrees upwards (negative: down); default 10, roughly from the screen "
+                        "to a camera above it")
+    p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    p.add_argument("--eyes", metavar="F.png", help="also save the eye crops: input, output, flow")
+    p.set_defaults(run=_run_gaze)
+
+
+def _run_gaze(args):
+    import numpy as np
+
+    import zoo
+    from zoo.gaze import as_rgb, find_eyes, redirect_gaze
+    from zoo.image import read_image, write_image
+
+    image = as_rgb(read_image(args.input))
+    landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
+    model = zoo.load("deepwarp", weights=args.weights or "default")
+    result = redirect_gaze(model, image, args.angle, landmarks=landmarks)
+    write_image(args.output, result.image)
+    flows = ", ".join(f"{float(np.abs(e.flow).max()):.1f}" for e in result.eyes)
+    print(f"wrote {args.output}: {len(result.eyes)} eyes redirected by {args.angle:+.1f} degrees "
+          f"(largest flow per eye, in patch pixels: {flows})")
+    if args.eyes:
+        from zoo.models.deepwarp import flow_to_colour
+
+        rows = [np.concatenate([e.patch, np.clip(e.output, 0, 1), flow_to_colour(e.flow, 6.0)], 1)
+                for e in result.eyes]
+        sheet = np.concatenate(rows, 0)
+        write_image(args.eyes, np.round(sheet * 255).astype(np.uint8))
+        print(f"wrote {args.eyes} (rows: eyes; columns: input, output, flow)")
 
 
 if __name__ == "__main__":

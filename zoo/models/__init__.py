@@ -4,4 +4,5 @@ FAMILIES = {
     "vdsr": "zoo.models.vdsr",
     "dip": "zoo.models.dip",
     "stn": "zoo.models.stn",
+    "deepwarp": "zoo.models.deepwarp",
 }

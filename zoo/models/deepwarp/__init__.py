@@ -10,8 +10,8 @@ so that listing presets stays fast.
 
 from zoo.models.deepwarp.presets import PRESETS
 
-_LAZY = ("DeepWarp", "build", "flow_model", "flow_to_colour", "FlowWarp",
-         "LightnessCorrection", "TileToImage")
+_LAZY = ("DeepWarp", "build", "flow_model", "flow_to_colour", "landmark_model", "AnchorMaps",
+         "FlowWarp", "LightnessCorrection", "TileToImage")
 
 
 def __getattr__(name):

@@ -120,6 +120,35 @@ class TileToImage(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class AnchorMaps(keras.layers.Layer):
+    """(B, K, 2) landmarks (x, y in patch pixels) -> (B, H, W, 2K) anchor maps.
+
+    The Keras twin of :func:`zoo.training.eyes.anchor_maps` (channel ``2k`` is
+    ``(x - x_k) / W``, ``2k + 1`` is ``(y - y_k) / H``), so that a phone feeds
+    the 7 landmarks and not 14 full-size maps. Builtin TFLite ops only (SUB, MUL).
+    """
+
+    def __init__(self, height: int, width: int, **kwargs):
+        super().__init__(**kwargs)
+        self.height, self.width = int(height), int(width)
+
+    def call(self, landmarks):
+        h, w = self.height, self.width
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+        grid = ops.convert_to_tensor(np.stack([xs / w, ys / h], -1)[:, :, None, :])  # H,W,1,2
+        scale = ops.convert_to_tensor(np.array([1.0 / w, 1.0 / h], np.float32))
+        marks = ops.expand_dims(ops.expand_dims(landmarks * scale, 1), 1)  # B,1,1,K,2
+        maps = grid[None] - marks  # B,H,W,K,2
+        return ops.reshape(maps, (-1, h, w, 2 * landmarks.shape[1]))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.height, self.width, 2 * input_shape[1])
+
+    def get_config(self):
+        return {**super().get_config(), "height": self.height, "width": self.width}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class FlowWarp(keras.layers.Layer):
     """Sample ``image`` at pixel position + ``flow`` ((dx, dy) in pixels), bilinearly."""
 
@@ -286,9 +315,30 @@ def flow_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.inputs, [model.output, model.get_layer("flow").output])
 
 
+def landmark_model(model: keras.Model) -> keras.Model:
+    """The same network taking landmarks ``(K, 2)`` instead of anchor maps: what a phone runs.
+
+    Inputs ``image`` (H, W, 3), ``landmarks`` (K, 2) in patch pixels, ``angle``;
+    the anchor maps are computed inside by :class:`AnchorMaps`. Weights are shared
+    with ``model``.
+    """
+    image_in, anchors_in, angle_in = model.inputs
+    height, width = image_in.shape[1], image_in.shape[2]
+    image = keras.Input(image_in.shape[1:], name="image")
+    landmarks = keras.Input((anchors_in.shape[-1] // 2, 2), name="landmarks")
+    angle = keras.Input(angle_in.shape[1:], name="angle")
+    anchors = AnchorMaps(height, width, name="anchor_maps")(landmarks)
+    return keras.Model([image, landmarks, angle], model([image, anchors, angle]),
+                       name=f"{model.name}_landmarks")
+
+
 def build(**config) -> keras.Model:
-    """The registry's entry point: ``build(coarse_to_fine=..., lightness=...)``."""
-    return DeepWarp(**config)
+    """The registry's entry point: ``build(coarse_to_fine=..., lightness=...)``.
+
+    Defaults to ``angle_dims=1`` (vertical redirection, the recipe's and the
+    pretrained weights' setting; :func:`DeepWarp` itself defaults to 2).
+    """
+    return DeepWarp(**{"angle_dims": 1, **config})
 
 
 def flow_to_colour(flow: np.ndarray, max_flow: float | None = None) -> np.ndarray:
