@@ -50,16 +50,18 @@ def test_demo_gallery(tmp_path, test_preset):
 
 
 def test_demo_without_weights_says_so(tmp_path, monkeypatch):
+    from zoo.models.deepwarp import PRESETS as DEEPWARP_PRESETS
     from zoo.models.stn import PRESETS as STN_PRESETS
 
-    for presets in (PRESETS, STN_PRESETS):
+    for presets in (PRESETS, STN_PRESETS, DEEPWARP_PRESETS):
         for name in list(presets):
             monkeypatch.delitem(presets, name)
     from zoo.demo import run_demo
 
-    html = run_demo(tmp_path, only=["vdsr", "stn"]).read_text()
+    html = run_demo(tmp_path, only=["vdsr", "stn", "gaze"]).read_text()
     assert "skipped: vdsr has no pretrained weights yet" in html
     assert "skipped: stn has no pretrained weights yet" in html
+    assert "skipped: deepwarp has no pretrained weights yet" in html
 
 
 @pytest.mark.slow
@@ -80,6 +82,10 @@ def test_readme_main_job_zoo_demo(tmp_path):
     if registry.presets("stn"):
         read = int(re.search(r"The ST-CNN reads (\d+) of 10", html).group(1))
         assert read >= 5 and len(list((tmp_path / "demo" / "stn").glob("*.png"))) == 20
+    # Gaze correction on the bundled photo: both eyes found and moved.
+    if registry.presets("deepwarp"):
+        flow = float(re.search(r"largest flow at \+15 degrees: ([0-9.]+) patch pixels", html).group(1))
+        assert flow > 1.0 and len(list((tmp_path / "demo" / "gaze").glob("*.png"))) == 8
 
 
 def test_demo_sections_named_in_the_cli_exist():

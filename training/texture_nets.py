@@ -1,0 +1,394 @@
+"""Training recipe of Texture Networks (Ulyanov et al., ICML 2016; CVPR 2017).
+
+    from zoo.training import texture_nets as tn
+    generator, history = tn.train(tn.TextureRecipe(texture="pebbles.jpg"), "runs/pebbles")
+    images = tn.sample(generator, size=256, n=4, seed=1)
+
+Losses (per example; Keras averages over the batch):
+
+* ``style``: the Gram loss ``sum_l w_l E_l`` of Gatys et al. (NIPS 2015, Sec. 2-3;
+  :func:`zoo.layers.statistics.style_loss`, ``w_l = 1 / L``) between each
+  generated sample and the exemplar (texture) or style image, Gram matrices
+  averaged over positions (``normalization="positions"``, so exemplar and samples
+  may differ in size).
+* ``content`` (stylization): ``1/2 ||F - P||^2`` on the content layers (Gatys et
+  al. CVPR 2016, Eq. 1) between the sample and the content image it was given.
+* ``diversity`` (optional, ``diversity_weight > 0``): the entropy term of
+  Improved Texture Networks (CVPR 2017, Sec. 3), the Kozachenko-Leonenko
+  estimate over a batch of ``N`` samples,
+  ``L_div = -(1/N) sum_i ln min_{j != i} ||x_i - x_j||``, distances between the
+  flattened generated images as the authors' code (branch ``diversity`` at
+  commit 00adf27, EstimatedEntropyMaximizer.lua, applied to the generator output;
+  it uses squared distances, which only doubles the term). ``diversity="mean"``
+  gives ``-(1/(N(N-1))) sum_{i != j} ||x_i - x_j||``, the mean pairwise distance.
+
+Backbone: ``"random"`` (:func:`zoo.models.perceptual.RandomMultiscale`, no download,
+the default on this machine) or ``"vgg19"`` / ``"vgg16"`` (ImageNet weights, cached
+or downloaded), with Gatys' NIPS 2015 texture layers (average pooling) for
+textures and the CVPR 2016 style and content layers for stylization.
+
+Optimisation as the authors' ICML code (texture_nets_v1 at commit b2097ec,
+texture_train.lua): Adam, learning rate 0.1 multiplied by 0.8 every 300 steps,
+batch 16 of 256 x 256, 1,500 steps (stylization_train.lua: batch 4, 3,000
+steps). The paper's text was not at hand; these are the code's values. CPU
+default here: batch 4 of 128 x 128, 300 steps. Resumable through
+:func:`zoo.training.trainer.fit` (run the same call again).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+from zoo.image.io import list_images, read_image
+from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
+from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
+                                   GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
+from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise
+
+from .trainer import RunConfig, fit, write_config
+
+GRAM_NORMALIZATION = "positions"
+LEARNING_RATE = 0.1  # texture_train.lua (v1): Adam, learningRate 1e-1
+DECAY_EVERY, DECAY_RATE = 300, 0.8  # texture_train.lua (v1): lr * 0.8 every 300 iterations
+PAPER_BATCH, PAPER_SIZE, PAPER_STEPS = 16, 256, 1500  # texture_train.lua (v1) defaults
+DIVERSITY_EPSILON = 1e-8  # inside the square root: a finite gradient for identical samples
+
+
+def _default_texture() -> str:
+    here = Path(__file__).resolve()
+    for root in (Path.cwd(), *here.parents):
+        candidate = root.parent / "shared" / "data" / "textures" / "pebbles.jpg"
+        if candidate.is_file():
+            return str(candidate)
+    return "../shared/data/textures/pebbles.jpg"
+
+
+@dataclass
+class TextureRecipe:
+    mode: str = "texture"  # "texture" or "stylization"
+    texture: str | None = None  # exemplar (texture) or style image; None: shared pebbles.jpg
+    texture_size: int | None = 256  # resize its shorter side (v1 code: 256); None: as is
+    texture_crop: int | None = None  # then keep a centred square crop of this size
+    content: str | None = None  # folder of content images (stylization)
+    image_size: int = 128  # training samples (paper code 256)
+    scales: int = 5  # K (the paper; the code 6)
+    channels: int = 8
+    normalization: str = "instance"  # "batch" (ICML 2016) or "instance" (CVPR 2017)
+    padding: str | None = None  # None: circular (texture), replication (stylization)
+    backbone: str = "random"  # "random", "vgg19" or "vgg16"
+    random_filters: int = 32
+    random_scales: tuple[int, ...] = (3, 5, 7, 11, 15, 23)
+    style_layers: tuple[str, ...] | None = None  # None: per backbone (module docstring)
+    content_layers: tuple[str, ...] | None = None
+    style_weight: float = 1.0
+    content_weight: float = 1e-3
+    diversity_weight: float = 0.0  # lambda of CVPR 2017 Sec. 3; 0 = ICML 2016 training
+    diversity: str = "nearest"  # "nearest" (Kozachenko-Leonenko) or "mean"
+    batch_size: int = 4  # code: 16 (texture), 4 (stylization)
+    learning_rate: float = LEARNING_RATE
+    decay_every: int = DECAY_EVERY
+    decay_rate: float = DECAY_RATE
+    steps: int = 300
+    steps_per_epoch: int = 50
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.mode not in ("texture", "stylization"):
+            raise ValueError(f"mode must be texture or stylization, not {self.mode!r}")
+        if self.diversity not in ("nearest", "mean"):
+            raise ValueError(f"diversity must be nearest or mean, not {self.diversity!r}")
+        if self.diversity_weight > 0 and self.batch_size < 2:
+            raise ValueError("the diversity term needs batch_size >= 2")
+        self.random_scales = tuple(self.random_scales)
+        m = 2 ** (self.scales - 1)
+        if self.image_size % m:
+            raise ValueError(f"image_size {self.image_size} must be a multiple of {m}")
+
+    @property
+    def epochs(self) -> int:
+        return max(1, -(-self.steps // self.steps_per_epoch))
+
+    def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """``(style_layers, content_layers)`` of the backbone."""
+        if self.backbone == "random":
+            style, content = ("conv1_1",), ("conv1_1",)
+        elif self.mode == "texture":
+            style, content = GATYS_TEXTURE_LAYERS, ()
+        else:
+            style, content = GATYS_STYLE_LAYERS, GATYS_CONTENT_LAYERS
+        content = content if self.mode == "stylization" else ()
+        return tuple(self.style_layers or style), tuple(self.content_layers or content)
+
+    def generator_config(self) -> dict:
+        return {"scales": self.scales, "mode": self.mode, "normalization": self.normalization,
+                "channels": self.channels, "padding": self.padding}
+
+
+def descriptor(recipe: TextureRecipe) -> keras.Model:
+    """The frozen loss network ``images -> {layer: features}``."""
+    if recipe.backbone == "random":
+        return RandomMultiscale(recipe.random_filters, recipe.random_scales, seed=recipe.seed)
+    style, content = recipe.layers()
+    factory = {"vgg19": VGG19, "vgg16": VGG16}.get(recipe.backbone)
+    if factory is None:
+        raise ValueError(f"backbone must be random, vgg19 or vgg16, not {recipe.backbone!r}")
+    pooling = "avg" if recipe.mode == "texture" else "max"  # Gatys NIPS 2015 / CVPR 2016
+    return factory(layers=tuple(dict.fromkeys(style + content)), pooling=pooling)
+
+
+def load_texture(recipe: TextureRecipe) -> np.ndarray:
+    """The exemplar (or style image) ``(H, W, 3)`` in [0, 1] after resizing and cropping."""
+    image = read_image(recipe.texture or _default_texture())
+    if np.issubdtype(image.dtype, np.integer):
+        image = image / np.iinfo(image.dtype).max
+    image = image.astype("float32")
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=-1)
+    image = image[..., :3]
+    if recipe.texture_size:
+        h, w = image.shape[:2]
+        scale = recipe.texture_size / min(h, w)
+        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        image = np.asarray(ops.image.resize(image[None], size, interpolation="bicubic",
+                                            antialias=True)[0]).clip(0, 1)
+    if recipe.texture_crop:
+        c = recipe.texture_crop
+        top, left = (image.shape[0] - c) // 2, (image.shape[1] - c) // 2
+        image = image[top:top + c, left:left + c]
+    return np.ascontiguousarray(image, dtype="float32")
+
+
+def target_grams(extractor: keras.Model, image: np.ndarray, layers) -> list[np.ndarray]:
+    features = extractor(np.asarray(image, np.float32)[None])
+    return [np.asarray(gram_matrix(features[name], GRAM_NORMALIZATION)[0]) for name in layers]
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GramStyleLoss(keras.layers.Layer):
+    """``sum_l w_l E_l`` per example against fixed target Grams held as frozen weights.
+
+    The targets are weights (not config) so that checkpoints, resume and
+    ``final.weights.h5`` carry them; set them with :meth:`set_targets`.
+    """
+
+    def __init__(self, channels, layer_weights=None, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = [int(c) for c in channels]
+        n = len(self.channels)
+        self.layer_weights = [float(w) for w in (layer_weights or [1.0 / n] * n)]
+        self.targets = [self.add_weight(name=f"target_gram_{i}", shape=(c, c),
+                                        initializer="zeros", trainable=False)
+                        for i, c in enumerate(self.channels)]
+
+    def set_targets(self, grams) -> None:
+        for variable, gram in zip(self.targets, grams):
+            variable.assign(np.asarray(gram, np.float32))
+
+    def call(self, features):
+        return sum(w * layer_style_loss(f, t, GRAM_NORMALIZATION)
+                   for w, f, t in zip(self.layer_weights, features, self.targets))
+
+    def compute_output_shape(self, shapes):
+        return (shapes[0][0],)
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels,
+                "layer_weights": self.layer_weights}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ContentLoss(keras.layers.Layer):
+    """``sum over layers of 1/2 ||F - P||^2`` per example (Gatys CVPR 2016, Eq. 1)."""
+
+    def call(self, pairs):
+        return sum(content_loss(f, ops.stop_gradient(p)) for f, p in zip(pairs[0], pairs[1]))
+
+    def compute_output_shape(self, shapes):
+        return (shapes[0][0][0],)
+
+
+def pairwise_distances(flat):
+    """Euclidean distances ``(N, N)`` between the rows of ``flat`` ``(N, D)``."""
+    squared = ops.sum(ops.square(flat), axis=1)
+    d2 = squared[:, None] + squared[None, :] - 2.0 * ops.matmul(flat, ops.transpose(flat))
+    return ops.sqrt(ops.maximum(d2, 0.0) + DIVERSITY_EPSILON)
+
+
+def diversity_loss(samples, mode: str = "nearest"):
+    """Per-example diversity term over a batch (its batch mean is ``L_div``, module docstring)."""
+    n = ops.shape(samples)[0]
+    flat = ops.reshape(samples, (n, -1))
+    d = pairwise_distances(flat)
+    off = 1.0 - ops.eye(n, dtype=d.dtype)
+    if mode == "nearest":
+        nearest = ops.min(d + (1.0 - off) * (ops.max(d) + 1.0), axis=1)
+        return -ops.log(nearest)
+    return -ops.sum(d * off, axis=1) / ops.cast(n - 1, d.dtype)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class DiversityLoss(keras.layers.Layer):
+    """:func:`diversity_loss` as a layer (per replica batch under MirroredStrategy)."""
+
+    def __init__(self, mode: str = "nearest", **kwargs):
+        super().__init__(**kwargs)
+        self.mode = mode
+
+    def call(self, samples):
+        return diversity_loss(samples, self.mode)
+
+    def compute_output_shape(self, shape):
+        return (shape[0],)
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+def output_is_loss(y_true, y_pred):
+    """The training model outputs its loss terms; ``y_true`` is a dummy."""
+    return y_pred
+
+
+def training_model(recipe: TextureRecipe, generator: keras.Model, extractor: keras.Model,
+                   grams) -> keras.Model:
+    """``generator inputs -> {"style", "content"?, "diversity"?}`` per-example loss terms."""
+    style, content = recipe.layers()
+    images = generator(generator.inputs)
+    features = extractor(images)
+    style_loss = GramStyleLoss([g.shape[0] for g in grams], name="style")
+    outputs = {"style": style_loss([features[name] for name in style])}
+    style_loss.set_targets(grams)
+    if recipe.mode == "stylization":
+        target = extractor(generator.inputs[0])
+        outputs["content"] = ContentLoss(name="content")(
+            [[features[n] for n in content], [target[n] for n in content]])
+    if recipe.diversity_weight > 0:
+        outputs["diversity"] = DiversityLoss(recipe.diversity, name="diversity")(images)
+    return keras.Model(generator.inputs, outputs, name="texture_nets_training")
+
+
+def loss_weights(recipe: TextureRecipe, names) -> dict:
+    weights = {"style": recipe.style_weight, "content": recipe.content_weight,
+               "diversity": recipe.diversity_weight}
+    return {name: weights[name] for name in names}
+
+
+def build_and_compile(recipe: TextureRecipe, texture: np.ndarray) -> keras.Model:
+    generator = TextureNetwork(**recipe.generator_config(), name="generator")
+    extractor = descriptor(recipe)
+    model = training_model(recipe, generator, extractor,
+                           target_grams(extractor, texture, recipe.layers()[0]))
+    names = list(model.output.keys())
+    schedule = keras.optimizers.schedules.ExponentialDecay(
+        recipe.learning_rate, recipe.decay_every, recipe.decay_rate, staircase=True)
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
+                  loss={n: output_is_loss for n in names}, loss_weights=loss_weights(recipe, names))
+    return model
+
+
+def _noise_batch(recipe: TextureRecipe, batch: int, seed):
+    import tensorflow as tf
+
+    size = recipe.image_size
+    return [tf.random.stateless_uniform((batch, size >> k, size >> k, 3), seed=seed + k)
+            for k in range(recipe.scales)]
+
+
+def _content_crops(recipe: TextureRecipe, batch: int):
+    import tensorflow as tf
+
+    files = [str(p) for p in list_images(recipe.content)]
+    if not files:
+        raise ValueError(f"no content images in {recipe.content}")
+    size = recipe.image_size
+
+    def load(path):
+        image = tf.image.convert_image_dtype(tf.io.decode_image(
+            tf.io.read_file(path), channels=3, expand_animations=False), tf.float32)
+        shape = tf.cast(tf.shape(image)[:2], tf.float32)
+        scale = tf.maximum(1.0, size / tf.reduce_min(shape))
+        image = tf.image.resize(image, tf.cast(tf.math.ceil(shape * scale), tf.int32))
+        return tf.image.random_crop(image, (size, size, 3), seed=recipe.seed)
+
+    data = tf.data.Dataset.from_tensor_slices(files).repeat().shuffle(len(files), recipe.seed)
+    return data.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(batch, drop_remainder=True)
+
+
+def make_data(recipe: TextureRecipe, names):
+    """An endless tf.data stream of ``(inputs, dummy targets)``, fresh noise every step."""
+    import tensorflow as tf
+
+    batch = recipe.batch_size
+    steps = tf.data.Dataset.range(1 << 62)
+
+    def with_noise(step, content=None):
+        seed = tf.stack([tf.cast(recipe.seed, tf.int64), step * recipe.scales])
+        noise = _noise_batch(recipe, batch, seed)
+        x = tuple(([content] if content is not None else []) + noise)
+        return x, {n: tf.zeros((batch,)) for n in names}
+
+    if recipe.mode == "texture":
+        data = steps.map(with_noise)
+    else:
+        data = tf.data.Dataset.zip(steps, _content_crops(recipe, batch)).map(with_noise)
+    return data.prefetch(2)
+
+
+def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None = None,
+          **run_options) -> tuple[keras.Model, keras.callbacks.History]:
+    """Train; returns ``(generator, history)``, writes ``RUN_DIR/generator.weights.h5``."""
+    keras.utils.set_random_seed(recipe.seed)
+    texture = load_texture(recipe) if texture is None else np.asarray(texture, np.float32)
+    run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
+                    steps_per_epoch=recipe.steps_per_epoch, **run_options)
+    config = {**asdict(recipe), "generator_config": recipe.generator_config(),
+              "backend": keras.backend.backend()}
+    write_config(run.out_dir, json.loads(json.dumps(config)))  # tuples as JSON lists
+    names = ["style"] + (["content"] if recipe.mode == "stylization" else []) + (
+        ["diversity"] if recipe.diversity_weight > 0 else [])
+    model, history = fit(lambda: build_and_compile(recipe, texture),
+                         lambda replicas: make_data(recipe, names), run)
+    generator = model.get_layer("generator")
+    generator.save_weights(str(Path(out_dir) / "generator.weights.h5"))
+    return generator, history
+
+
+def load_generator(recipe: TextureRecipe, path: str | Path) -> keras.Model:
+    """The recipe's generator with weights from ``generator.weights.h5``."""
+    generator = TextureNetwork(**recipe.generator_config(), name="generator")
+    generator.load_weights(str(path))
+    return generator
+
+
+def sample(model: keras.Model, size, n: int = 1, seed: int | None = 0,
+           content: np.ndarray | None = None) -> np.ndarray:
+    """``n`` samples ``(n, H, W, 3)`` in [0, 1] of ``size`` (int or (H, W)) from fresh noise."""
+    inputs = generator_inputs(model, size, n, seed, content)
+    return np.asarray(model(inputs, training=False))
+
+
+def texture_loss(images, texture: np.ndarray, extractor: keras.Model, layers) -> np.ndarray:
+    """The Gram loss ``sum_l E_l / L`` of each image against the exemplar (for evaluation)."""
+    grams = target_grams(extractor, texture, layers)
+    features = extractor(np.asarray(images, np.float32))
+    return np.asarray(sum(layer_style_loss(features[name], g, GRAM_NORMALIZATION)
+                          for name, g in zip(layers, grams))) / len(layers)
+
+
+def evaluate(generator: keras.Model, recipe: TextureRecipe, texture: np.ndarray | None = None,
+             n: int = 4, size: int | None = None, seed: int = 1) -> dict:
+    """Gram loss of ``n`` fresh samples against the exemplar: mean and per sample."""
+    texture = load_texture(recipe) if texture is None else texture
+    images = sample(generator, size or recipe.image_size, n, seed)
+    losses = texture_loss(images, texture, descriptor(recipe), recipe.layers()[0])
+    return {"gram_loss": float(np.mean(losses)), "per_sample": [float(v) for v in losses]}
+
+
+__all__ = ["TextureRecipe", "train", "sample", "evaluate", "texture_loss", "diversity_loss",
+           "load_generator", "load_texture", "descriptor", "make_noise"]
