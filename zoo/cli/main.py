@@ -8,6 +8,8 @@
     zoo export deepwarp --quantize int8 --out deepwarp.tflite
     zoo upscale IN OUT --scale S
     zoo gaze IN OUT --angle DEG
+    zoo texture SRC --size N --out OUT [--iters K --optimizer lbfgs|adam --backbone random]
+    zoo style CONTENT STYLE --out OUT [--style-weight W --init content --preserve-color]
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale, _add_dip,
-                _add_gaze):
+                _add_gaze, _add_texture, _add_style):
         add(commands)
     return parser
 
@@ -446,6 +448,137 @@ def _run_gaze(args):
         sheet = np.concatenate(rows, 0)
         write_image(args.eyes, np.round(sheet * 255).astype(np.uint8))
         print(f"wrote {args.eyes} (rows: eyes; columns: input, output, flow)")
+
+
+# ---------------------------------------------------------------- texture and style (Gatys)
+def _gatys_options(p, iterations: int):
+    """The options texture synthesis and style transfer share."""
+    p.add_argument("--out", required=True, help="result image (.png, .jpg, .bmp)")
+    p.add_argument("--iters", type=int, default=iterations,
+                   help=f"iterations at each resolution level (default {iterations})")
+    p.add_argument("--optimizer", choices=("auto", "lbfgs", "adam"), default="auto",
+                   help="lbfgs: L-BFGS-B as the papers (needs SciPy); adam; auto: lbfgs if "
+                        "SciPy is installed")
+    p.add_argument("--lr", type=float, default=0.02, help="adam: step size on [0, 1] pixels")
+    p.add_argument("--backbone", choices=("auto", "vgg19", "random"), default="auto",
+                   help="vgg19: ImageNet VGG19 (cached weights file); random: random multi-scale "
+                        "filters, no download; auto: vgg19 if cached, else random")
+    p.add_argument("--levels", type=int, metavar="L",
+                   help="coarse-to-fine levels, each half the size of the next "
+                        "(default: until the coarsest side is at most 256)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                   help="also write OUT_<iteration>.png every N iterations")
+    p.add_argument("--json", metavar="OUT", help="write losses, iterations and time as JSON")
+
+
+def _add_texture(commands):
+    p = commands.add_parser("texture", help="synthesise a texture like an exemplar (Gatys 2015)",
+                            description="Texture synthesis by matching Gram matrices of CNN "
+                            "features (Gatys, Ecker, Bethge, NIPS 2015).")
+    p.add_argument("source", metavar="SRC", help="the exemplar texture image")
+    p.add_argument("--size", type=int, required=True, metavar="N", help="output side (N x N)")
+    p.add_argument("--exemplar-size", type=int, metavar="N",
+                   help="resize the exemplar so its longer side is N first (default: as is)")
+    _gatys_options(p, 300)
+    p.set_defaults(run=_run_texture)
+
+
+def _add_style(commands):
+    p = commands.add_parser("style", help="paint a photo in the style of a painting (Gatys 2016)",
+                            description="Neural style transfer by optimising the pixels "
+                            "(Gatys, Ecker, Bethge, CVPR 2016).")
+    p.add_argument("content", metavar="CONTENT")
+    p.add_argument("style", metavar="STYLE")
+    p.add_argument("--size", type=int, metavar="N",
+                   help="output's longer side (default: the content's)")
+    p.add_argument("--style-size", type=int, metavar="N",
+                   help="style image's longer side (default: the output's)")
+    p.add_argument("--content-weight", type=float, default=1.0, help="alpha (default 1)")
+    p.add_argument("--style-weight", type=float,
+                   help="beta (default: vgg19 1e3, alpha/beta = 1e-3 as the paper's Sec. 3; "
+                        "random 1e7, its content layer is much larger)")
+    p.add_argument("--init", choices=("noise", "content"), default="noise",
+                   help="start from white noise (the paper) or from the content image")
+    p.add_argument("--preserve-color", action="store_true",
+                   help="luminance-only transfer: keep the content's colours (Cb, Cr)")
+    _gatys_options(p, 300)
+    p.set_defaults(run=_run_style)
+
+
+def _check_gatys_args(args):
+    from zoo.image.io import WRITE_FORMATS
+
+    if os.path.splitext(args.out)[1].lower() not in WRITE_FORMATS:
+        raise ZooError(f"{args.out}: output must end in one of {', '.join(WRITE_FORMATS)}")
+    if args.iters < 1:
+        raise ZooError(f"--iters must be at least 1, got {args.iters}")
+    if args.levels is not None and args.levels < 1:
+        raise ZooError(f"--levels must be at least 1, got {args.levels}")
+    for option in ("size", "exemplar_size", "style_size"):
+        value = getattr(args, option, None)
+        if value is not None and value < 8:
+            raise ZooError(f"--{option.replace('_', '-')} must be at least 8, got {value}")
+
+
+def _gatys_run(args, label, make):
+    """Runs ``make(**common)`` with snapshots, then writes the image and the JSON report."""
+    import json
+    from pathlib import Path
+
+    from zoo.image import write_image
+
+    out = Path(args.out)
+
+    def snapshot(step, img):
+        write_image(out.with_name(f"{out.stem}_{step:05d}{out.suffix}"), img)
+
+    import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
+
+    from zoo.training.gatys import print_notice
+
+    result = make(iterations=args.iters, optimizer=args.optimizer, learning_rate=args.lr,
+                  levels=args.levels, seed=args.seed, snapshot_every=args.snapshot_every,
+                  on_snapshot=snapshot, notify=print_notice)
+    write_image(out, result.image)
+    sizes = " -> ".join(f"{w}x{h}" for h, w in result.sizes)
+    print(f"wrote {out} ({label}, {result.backbone} backbone, {result.optimizer}, {sizes}, "
+          f"{result.iterations} iterations, {result.seconds:.1f} s; loss "
+          f"{result.initial_loss:.4g} -> {result.final_loss:.4g})")
+    if args.json:
+        report = {"command": label, "backbone": result.backbone, "optimizer": result.optimizer,
+                  "sizes": [list(s) for s in result.sizes], "iterations": result.iterations,
+                  "evaluations": result.evaluations, "seconds": round(result.seconds, 2),
+                  "initial_loss": result.initial_loss, "final_loss": result.final_loss,
+                  "backend": keras.backend.backend()}
+        Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+def _run_texture(args):
+    from zoo.image import read_image
+
+    _check_gatys_args(args)
+    exemplar = read_image(args.source)
+    from zoo.training.gatys import as_rgb01, fit_side, resize_to, synthesize_texture
+
+    exemplar = as_rgb01(exemplar, args.source)
+    if args.exemplar_size:
+        exemplar = resize_to(exemplar, fit_side(exemplar.shape, args.exemplar_size))
+    _gatys_run(args, "texture", lambda **common: synthesize_texture(
+        exemplar, args.size, args.backbone, **common))
+
+
+def _run_style(args):
+    from zoo.image import read_image
+
+    _check_gatys_args(args)
+    content, style = read_image(args.content), read_image(args.style)
+    from zoo.training.gatys import transfer_style
+
+    _gatys_run(args, "style", lambda **common: transfer_style(
+        content, style, args.backbone, content_weight=args.content_weight,
+        style_weight=args.style_weight, init=args.init, preserve_color=args.preserve_color,
+        size=args.size, style_size=args.style_size, **common))
 
 
 if __name__ == "__main__":

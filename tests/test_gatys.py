@@ -1,0 +1,188 @@
+"""Gatys texture synthesis and style transfer (zoo.training.gatys) and `zoo texture` / `zoo style`.
+
+Tiny images, a small random backbone or a VGG19 with ``weights=None``, tens of iterations:
+each test checks an effect (losses fall, colours move towards the exemplar, Cb/Cr kept).
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import data_dir, run_zoo
+from zoo.cli.main import main
+from zoo.errors import ZooError
+from zoo.image import read_image, rgb2ycbcr, write_image
+from zoo.models.perceptual import VGG19, RandomMultiscale
+from zoo.training import gatys
+from zoo.training.gatys import as_rgb01, resize_to, synthesize_texture, transfer_style
+
+
+def small_backbone():
+    return RandomMultiscale(filters=16, scales=(3, 5, 7, 11), seed=0)
+
+
+def histogram(image, bins=8):
+    """Per-channel colour histograms, normalised: (3, bins)."""
+    return np.stack([np.histogram(image[..., c], bins=bins, range=(0, 1))[0] / image[..., c].size
+                     for c in range(3)])
+
+
+@pytest.fixture(scope="module")
+def exemplar():
+    path = data_dir("textures", "pebbles.jpg")  # Gatys et al. 2015, Fig. 3A
+    return resize_to(as_rgb01(read_image(path)), (48, 48))
+
+
+def test_texture_lbfgs_lowers_gram_loss_and_matches_colours(exemplar):
+    snapshots = []
+    result = synthesize_texture(exemplar, 48, small_backbone(), iterations=40, optimizer="lbfgs",
+                                progress=False, snapshot_every=20,
+                                on_snapshot=lambda step, img: snapshots.append((step, img)))
+    assert result.optimizer == "lbfgs" and result.sizes == [(48, 48)]
+    assert result.initial_loss / result.final_loss > 100  # measured: about 10,000
+    assert result.image.shape == (48, 48, 3)
+    assert result.image.min() >= 0.0 and result.image.max() <= 1.0  # L-BFGS-B bounds
+    noise = np.random.default_rng(0).uniform(0, 1, (48, 48, 3))  # the start (same seed)
+    target = histogram(exemplar)
+    distance = lambda image: np.abs(histogram(image) - target).sum()  # noqa: E731
+    assert distance(result.image) < 0.5 * distance(noise)
+    assert [s for s, _ in snapshots] == [20, 40]
+    losses = [h["loss"] for h in result.history]
+    assert losses[-1] < losses[0]
+
+
+def test_texture_adam_and_coarse_to_fine(exemplar):
+    result = synthesize_texture(exemplar, (40, 56), small_backbone(), iterations=25,
+                                optimizer="adam", levels=2, progress=False)
+    assert result.sizes == [(20, 28), (40, 56)]
+    assert result.image.shape == (40, 56, 3)
+    assert result.iterations == 50
+    assert result.image.min() >= 0.0 and result.image.max() <= 1.0  # clipped after each step
+    first = next(h["loss"] for h in result.history if h["level"] == 0)
+    assert result.final_loss < first / 10
+
+
+def test_level_sizes_and_auto_backbone(tmp_path, monkeypatch):
+    assert gatys._level_sizes((512, 384), None) == [(256, 192), (512, 384)]
+    assert gatys._level_sizes((200, 100), None) == [(200, 100)]
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: no VGG19 weights
+    notes = []
+    assert gatys.resolve_backbone("auto", notes.append) == "random"
+    assert "random multi-scale" in notes[0]
+    with pytest.raises(ZooError):
+        gatys.resolve_backbone("vgg16")
+    assert gatys.resolve_optimizer("auto") == "lbfgs"  # SciPy is in the test environment
+    monkeypatch.setattr(gatys, "_scipy_minimize", lambda: None)  # a plain `pip install .`
+    assert gatys.resolve_optimizer("auto", notes.append) == "adam" and "SciPy" in notes[-1]
+    with pytest.raises(ZooError, match="needs SciPy"):
+        gatys.resolve_optimizer("lbfgs")
+
+
+@pytest.fixture(scope="module")
+def tiny_pair():
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:32, 0:32] / 31.0
+    content = np.stack([x, y, 0.5 * (x + y)], -1).astype(np.float32)  # smooth gradients
+    stripes = (np.sin(x * 20) > 0).astype(np.float32)
+    style = np.stack([stripes, 0.3 + 0.4 * stripes, 1 - stripes], -1)
+    style = np.clip(style + 0.05 * rng.standard_normal(style.shape), 0, 1).astype(np.float32)
+    return content, style
+
+
+@pytest.fixture(scope="module")
+def untrained_vgg():
+    return VGG19(pooling="avg", weights=None)  # conv1_1 ... conv5_1 and conv4_2
+
+
+def test_style_transfer_lowers_total_loss(tiny_pair, untrained_vgg):
+    content, style = tiny_pair
+    result = transfer_style(content, style, untrained_vgg, iterations=10, optimizer="lbfgs",
+                            init="noise", progress=False)
+    assert result.image.shape == (32, 32, 3)
+    assert result.final_loss < result.initial_loss / 2
+
+
+def test_preserve_color_keeps_content_cbcr(tiny_pair, untrained_vgg):
+    content, style = tiny_pair
+    result = transfer_style(content, style, untrained_vgg, iterations=5, optimizer="lbfgs",
+                            init="content", preserve_color=True, progress=False)
+    out = result.image
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    cbcr_out = rgb2ycbcr(out.astype(np.float64))[..., 1:]
+    cbcr_in = rgb2ycbcr(content.astype(np.float64))[..., 1:]
+    np.testing.assert_allclose(cbcr_out, cbcr_in, atol=1e-5)
+    assert result.final_loss < result.initial_loss
+
+
+def test_luma_bounds_are_the_gamut():
+    rng = np.random.default_rng(1)
+    rgb = rng.uniform(0, 1, (16, 16, 3))
+    cbcr = rgb2ycbcr(rgb)[..., 1:]
+    lo, hi = gatys._luma_bounds(cbcr)
+    assert np.all(lo <= gatys._luma(rgb) + 1e-6) and np.all(gatys._luma(rgb) <= hi + 1e-6)
+    for g in (lo, hi):
+        back = gatys.ycbcr2rgb(np.concatenate([(16 + 219 * g.astype(np.float64)) / 255, cbcr], -1))
+        assert back.min() > -1e-5 and back.max() < 1 + 1e-5
+
+
+def test_bad_arguments():
+    with pytest.raises(ZooError, match="init"):
+        transfer_style(np.zeros((16, 16, 3)), np.zeros((16, 16, 3)), init="style")
+    with pytest.raises(ZooError, match="optimizer"):
+        synthesize_texture(np.zeros((16, 16, 3)), 16, optimizer="sgd")
+    with pytest.raises(ZooError, match="8x8"):
+        synthesize_texture(np.zeros((16, 16, 3)), 4)
+
+
+def test_texture_cli_end_to_end(tmp_path):
+    rng = np.random.default_rng(0)
+    src = tmp_path / "src.png"
+    write_image(src, (rng.uniform(0, 1, (24, 24, 3)) ** 2).astype(np.float32))
+    out, report = tmp_path / "tex.png", tmp_path / "tex.json"
+    done = run_zoo("texture", str(src), "--size", "24", "--out", str(out), "--iters", "4",
+                   "--backbone", "random", "--snapshot-every", "2", "--json", str(report))
+    assert done.returncode == 0, done.stderr
+    assert read_image(out).shape == (24, 24, 3)
+    assert (tmp_path / "tex_00002.png").is_file() and (tmp_path / "tex_00004.png").is_file()
+    summary = json.loads(report.read_text())
+    assert summary["backbone"] == "random" and summary["final_loss"] < summary["initial_loss"]
+
+    missing = run_zoo("texture", str(tmp_path / "nope.png"), "--size", "24", "--out", str(out))
+    assert missing.returncode == 2
+    assert missing.stderr.strip().splitlines()[-1].startswith("zoo: error:")
+    assert "no such file" in missing.stderr
+
+
+def test_style_cli_in_process(tmp_path, capsys):
+    """`zoo style` through the CLI's main() (in-process: no second TensorFlow start-up)."""
+    rng = np.random.default_rng(0)
+    content, style = tmp_path / "content.png", tmp_path / "style.png"
+    write_image(content, rng.uniform(0, 1, (20, 28, 3)).astype(np.float32))
+    write_image(style, (rng.uniform(0, 1, (24, 24, 3)) ** 3).astype(np.float32))
+    styled = tmp_path / "styled.png"
+    assert main(["style", str(content), str(style), "--out", str(styled), "--iters", "3",
+                 "--backbone", "random", "--preserve-color", "--init", "content",
+                 "--size", "28"]) == 0
+    assert read_image(styled).shape == (20, 28, 3)
+    assert "wrote" in capsys.readouterr().out
+    assert main(["style", str(content), str(style), "--out", str(tmp_path / "x.gif")]) == 2
+    assert main(["style", str(content), str(tmp_path / "none.png"), "--out", str(styled)]) == 2
+    err = capsys.readouterr().err
+    assert "x.gif: output must end in one of" in err and "none.png: no such file" in err
+
+
+def test_vgg19_offline_is_one_line_error(tmp_path, monkeypatch, capsys):
+    from zoo.models.perceptual import vgg as vgg_module
+
+    def offline(spec, target):
+        raise OSError("URL fetch failure -- [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(vgg_module, "_download", offline)
+    src = tmp_path / "src.png"
+    write_image(src, np.full((16, 16, 3), 0.5, np.float32))
+    assert main(["texture", str(src), "--size", "16", "--out", str(tmp_path / "t.png"),
+                 "--backbone", "vgg19"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "VGG19 ImageNet weights are not cached" in err[0]
