@@ -86,6 +86,9 @@ def test_readme_main_job_zoo_demo(tmp_path):
     if registry.presets("deepwarp"):
         flow = float(re.search(r"largest flow at \+15 degrees: ([0-9.]+) patch pixels", html).group(1))
         assert flow > 1.0 and len(list((tmp_path / "demo" / "gaze").glob("*.png"))) == 8
+    # Gatys synthesis from the four bundled exemplars, random features: a large Gram reduction.
+    low = float(re.search(r"Gram loss reduced ([0-9.]+)x to", html).group(1))
+    assert low > 100 and len(list((tmp_path / "demo" / "texture").glob("*_gatys.png"))) == 4
 
 
 def test_demo_sections_named_in_the_cli_exist():

@@ -6,6 +6,7 @@
     zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
     zoo export vdsr --quantize int8 --out vdsr.tflite
     zoo export deepwarp --quantize int8 --out deepwarp.tflite
+    zoo export texture_nets --weights generator.weights.h5 --quantize int8 --out texture.tflite
     zoo upscale IN OUT --scale S
     zoo gaze IN OUT --angle DEG
     zoo texture SRC --size N --out OUT [--iters K --optimizer lbfgs|adam --backbone random]
@@ -94,7 +95,8 @@ def _add_demo(commands):
     p.set_defaults(run=_run_demo)
 
 
-DEMO_SECTIONS = ("vdsr", "dip", "stn", "gaze")  # zoo.demo.SECTIONS, named here so parsing stays light
+# zoo.demo.SECTIONS, named here so that parsing stays light
+DEMO_SECTIONS = ("vdsr", "dip", "stn", "gaze", "texture")
 
 
 def _demo_sections(text: str) -> list[str]:
@@ -279,13 +281,17 @@ def _add_export(commands):
     from zoo.export.tflite import QUANTIZATIONS
 
     p = commands.add_parser("export", help="convert to .tflite (builtin ops only) and validate")
-    p.add_argument("model", choices=("vdsr", "deepwarp"))
+    p.add_argument("model", choices=("vdsr", "deepwarp", "texture_nets"))
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="float32")
     p.add_argument("--out", required=True, metavar="F.tflite")
     p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
     p.add_argument("--calibration", metavar="DIR",
                    help="VDSR: images for int8 calibration (default: the bundled demo images); "
-                        "DeepWarp calibrates on rendered eye pairs")
+                        "DeepWarp calibrates on rendered eye pairs; Texture Networks "
+                        "(stylization): content images for calibration and validation")
+    p.add_argument("--size", type=int, default=256,
+                   help="Texture Networks: calibration and validation size (a multiple of "
+                        "2^(K-1); the .tflite itself takes any such size)")
     p.set_defaults(run=_run_export)
 
 
@@ -297,6 +303,10 @@ def _run_export(args):
         from zoo.export.deepwarp import export_deepwarp
 
         report = export_deepwarp(model, args.quantize, args.out)
+    elif args.model == "texture_nets":
+        from zoo.export.texture_nets import export_texture_net
+
+        report = export_texture_net(model, args.quantize, args.out, args.size, args.calibration)
     else:
         from zoo.export.vdsr import export_vdsr
 

@@ -15,9 +15,11 @@ from zoo.demo.dip import dip_section
 from zoo.demo.gallery import Section, write_gallery
 from zoo.demo.gaze import gaze_section
 from zoo.demo.stn import stn_section
+from zoo.demo.texture import texture_section
 from zoo.demo.vdsr import vdsr_section
 
-SECTIONS = {"vdsr": vdsr_section, "dip": dip_section, "stn": stn_section, "gaze": gaze_section}
+SECTIONS = {"vdsr": vdsr_section, "dip": dip_section, "stn": stn_section, "gaze": gaze_section,
+            "texture": texture_section}
 
 
 def demo_images() -> list[Path]:

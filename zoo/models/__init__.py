@@ -5,4 +5,5 @@ FAMILIES = {
     "dip": "zoo.models.dip",
     "stn": "zoo.models.stn",
     "deepwarp": "zoo.models.deepwarp",
+    "texture_nets": "zoo.models.texture_nets",
 }
