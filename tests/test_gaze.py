@@ -177,3 +177,13 @@ def test_zoo_gaze_command(tmp_path, rng):
     result = run_zoo("gaze", str(blank), str(tmp_path / "x.png"), "--weights", str(weights))
     assert result.returncode == 2 and "no face found" in result.stderr
     assert not (tmp_path / "x.png").exists()
+
+
+def test_shipped_deepwarp_beats_no_warp_on_held_out_pairs():
+    """The preset (trained on rendered eyes) loads by name and removes most of the no-warp error."""
+    import zoo
+    from zoo.training.deepwarp import evaluate, render_pairs
+
+    pairs = render_pairs(16, seed=4_242_421)
+    scores = evaluate(zoo.load("deepwarp"), pairs=pairs)
+    assert scores["model"] < 0.25 * scores["no_warp"], scores
