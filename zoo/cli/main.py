@@ -295,6 +295,9 @@ def _add_export(commands):
     p.set_defaults(run=_run_export)
 
 
+EXPORT_WARN_PSNR = 30.0  # dB against Keras; measured int8: DeepWarp 33, Texture Network 11
+
+
 def _run_export(args):
     import zoo
 
@@ -317,6 +320,10 @@ def _run_export(args):
     if "mse_tflite" in report:
         print(f"held-out rendered pairs, MSE to the true eye: tflite {report['mse_tflite']:.3e}, "
               f"keras {report['mse_keras']:.3e}, no warp {report['mse_no_warp']:.3e}")
+    if report["psnr"] < EXPORT_WARN_PSNR:
+        print(f"warning: the {args.quantize} model differs visibly from Keras (PSNR "
+              f"{report['psnr']:.1f} dB < {EXPORT_WARN_PSNR:g}); float16 or dynamic keep the "
+              "output (see the model card)", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- upscale
