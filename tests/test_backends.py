@@ -76,3 +76,61 @@ def test_zoo_train_runs_under_jax_without_tensorflow(tmp_path, rng):
     assert "BACKEND jax" in result.stdout
     assert (tmp_path / "run" / "final.weights.h5").is_file()
     assert (tmp_path / "run" / "backup" / "training_metadata.json").is_file()
+
+
+WARP_AND_TEXTURE_UNDER_JAX = """
+import numpy as np, keras
+assert keras.backend.backend() == "jax", keras.backend.backend()
+from zoo.models.deepwarp import build as deepwarp
+from zoo.models.stn import STN
+from zoo.models.texture_nets import TextureNetwork
+data = dict(np.load({inputs!r}))
+dw = deepwarp(); dw.load_weights({dw_weights!r})
+st = STN(input_size=42); st.load_weights({stn_weights!r})
+tn = TextureNetwork(scales=3); tn.load_weights({tn_weights!r})
+np.savez({out!r},
+         deepwarp=np.asarray(dw([data["image"], data["anchors"], data["angle"]])),
+         stn=np.asarray(st(data["digits"])),
+         texture=np.asarray(tn([data["n0"], data["n1"], data["n2"]])))
+print("BACKEND", keras.backend.backend())
+"""
+
+
+def test_deepwarp_stn_and_texture_network_agree_across_backends(tmp_path, rng):
+    """The warping and texture models give TensorFlow's outputs under JAX with the same weights
+    (bilinear sampler, instance norm, circular padding included)."""
+    pytest.importorskip("jax", reason="JAX not installed (the README's test command installs it)")
+    from test_deepwarp import perturb
+
+    from zoo.models.deepwarp import build as deepwarp
+    from zoo.models.stn import STN
+    from zoo.models.texture_nets import TextureNetwork, make_noise
+    from zoo.training.eyes import anchor_maps
+
+    dw = deepwarp()
+    perturb(dw, rng)
+    st = STN(input_size=42)
+    for w in st.weights:
+        w.assign(np.asarray(w) + rng.normal(0, 0.05, w.shape).astype("float32"))
+    tn = TextureNetwork(scales=3)
+    noise = make_noise(16, batch=2, seed=3, scales=3)
+    data = {"image": rng.random((2, 41, 51, 3), dtype=np.float32),
+            "anchors": anchor_maps(rng.uniform(5, 40, (2, 7, 2))),
+            "angle": np.float32([[12.0], [-9.0]]),
+            "digits": rng.random((2, 42, 42, 1), dtype=np.float32),
+            "n0": noise[0], "n1": noise[1], "n2": noise[2]}
+    np.savez(tmp_path / "in.npz", **data)
+    for name, model in (("dw", dw), ("stn", st), ("tn", tn)):
+        model.save_weights(tmp_path / f"{name}.weights.h5")
+    code = WARP_AND_TEXTURE_UNDER_JAX.format(
+        inputs=str(tmp_path / "in.npz"), dw_weights=str(tmp_path / "dw.weights.h5"),
+        stn_weights=str(tmp_path / "stn.weights.h5"), tn_weights=str(tmp_path / "tn.weights.h5"),
+        out=str(tmp_path / "jax.npz"))
+    result = run_python(code, env={"KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"})
+    assert result.returncode == 0 and "BACKEND jax" in result.stdout, result.stderr[-3000:]
+    jax_out = np.load(tmp_path / "jax.npz")
+    expected = np.asarray(dw([data["image"], data["anchors"], data["angle"]]))
+    assert np.abs(expected - data["image"]).max() > 0.05  # the perturbed model really warps
+    np.testing.assert_allclose(jax_out["deepwarp"], expected, atol=1e-4)
+    np.testing.assert_allclose(jax_out["stn"], np.asarray(st(data["digits"])), atol=1e-4)
+    np.testing.assert_allclose(jax_out["texture"], np.asarray(tn(noise)), atol=1e-4)
