@@ -82,7 +82,7 @@ HISTOGRAM_BINS = 32
 
 def read_rgb01(path) -> np.ndarray:
     from zoo.image import read_image
-    from zoo.training.gatys import as_rgb01
+    from zoo.image import as_rgb01
 
     return as_rgb01(read_image(path), str(path))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tflite import to_tflite, validate
+from .tflite import to_tflite, validate, write_tflite
 
 CALIBRATION_SEED = 2_000_003
 VALIDATION_SEED = 3_000_017
@@ -47,21 +47,13 @@ def export_deepwarp(model, quantize: str, out: str | Path) -> dict:
     and the mean squared error against the true redirected eyes for Keras and
     for the ``.tflite`` (what quantization costs in the task's own terms).
     """
-    from zoo.export.tflite import LiteModel
     from zoo.models.deepwarp import landmark_model
 
     phone = landmark_model(model)
     dims = model.inputs[2].shape[-1]
     calibration = calibration_batches(dims) if quantize == "int8" else None
     data = to_tflite(phone, quantize, calibration)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    write_tflite(data, out)
     inputs, target = rendered_inputs(VALIDATION_PAIRS, VALIDATION_SEED, dims)
-    report = validate(phone, data, inputs)
-    keras_out = np.asarray(phone(inputs, training=False))
-    lite_out = LiteModel(data)(*inputs)
-    return {"bytes": len(data), **report,
-            "mse_keras": float(np.mean((keras_out - target) ** 2)),
-            "mse_tflite": float(np.mean((lite_out - target) ** 2)),
+    return {"bytes": len(data), **validate(phone, data, inputs, target),
             "mse_no_warp": float(np.mean((inputs[0] - target) ** 2))}

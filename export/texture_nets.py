@@ -21,18 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .tflite import ExportError, to_tflite, validate
+from .tflite import ExportError, bundled_images_dir, to_tflite, validate, write_tflite
 
 CALIBRATION_SEED = 4_000_037
 VALIDATION_SEED = 5_000_011
 CALIBRATION_BATCHES = 8
 VALIDATION_BATCH = 2
-
-
-def default_content_dir() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("zoo.demo") / "images"))
 
 
 def is_stylization(model) -> bool:
@@ -48,9 +42,9 @@ def content_crops(n: int, size: int, seed: int, folder: str | Path | None = None
     """
     from zoo.image import imresize, list_images, read_image
 
-    files = list_images(folder or default_content_dir())
+    files = list_images(folder or bundled_images_dir())
     if not files:
-        raise ExportError(f"no content images in {folder or default_content_dir()}")
+        raise ExportError(f"no content images in {folder or bundled_images_dir()}")
     rng = np.random.default_rng(seed)
     crops = []
     for i in range(n):
@@ -108,9 +102,7 @@ def export_texture_net(model, quantize: str, out: str | Path, size: int = 256,
     calibration = calibration_batches(model, size, content_dir=content_dir) \
         if quantize == "int8" else None
     data = to_tflite(model, quantize, calibration)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    write_tflite(data, out)
     sample = sample_inputs(model, size, VALIDATION_BATCH, VALIDATION_SEED, content_dir)
     return {"bytes": len(data), **validate(model, data, sample)}
 

@@ -101,6 +101,22 @@ def to_tflite(model, quantize: str = "float32",
     return data
 
 
+def bundled_images_dir() -> Path:
+    """The photos that ship with the package (``zoo/demo/images``): the default calibration
+    source, never an evaluation set."""
+    from importlib import resources
+
+    return Path(str(resources.files("zoo.demo") / "images"))
+
+
+def write_tflite(data: bytes, out: str | Path) -> Path:
+    """Write a converted model to ``out``, creating its folder."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    return out
+
+
 def _as_list(inputs) -> list[np.ndarray]:
     items = inputs if isinstance(inputs, (list, tuple)) else [inputs]
     return [np.asarray(x, np.float32) for x in items]
@@ -172,9 +188,10 @@ def tflite_predictor(tflite: bytes | str | Path, threads: int = 2):
     return lambda y: lite(np.asarray(y, np.float32)[None, :, :, None])[0, :, :, 0]
 
 
-def validate(model, tflite: bytes, sample: np.ndarray) -> dict:
+def validate(model, tflite: bytes, sample: np.ndarray, target: np.ndarray | None = None) -> dict:
     """Run Keras and TFLite on ``sample`` (a batch, or a list of batches, one per input);
-    max/mean absolute difference and PSNR."""
+    max/mean absolute difference and PSNR. With the true outputs ``target``, also the
+    mean squared error of each (``mse_keras``, ``mse_tflite``)."""
     from keras import ops
 
     expected = np.asarray(ops.convert_to_numpy(model(sample, training=False)), np.float64)
@@ -182,5 +199,9 @@ def validate(model, tflite: bytes, sample: np.ndarray) -> dict:
     actual = LiteModel(tflite)(*inputs).astype(np.float64)
     diff = np.abs(expected - actual)
     mse = float(np.mean(diff**2))
-    return {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),
-            "psnr": float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))}
+    report = {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),
+              "psnr": float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))}
+    if target is not None:
+        report["mse_keras"] = float(np.mean((expected - target) ** 2))
+        report["mse_tflite"] = float(np.mean((actual - target) ** 2))
+    return report

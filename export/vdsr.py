@@ -15,16 +15,10 @@ import numpy as np
 from zoo.image import list_images, read_image
 from zoo.sr import degrade
 
-from .tflite import to_tflite, validate
+from .tflite import bundled_images_dir, to_tflite, validate, write_tflite
 
 CALIBRATION_CROP = 96
 CROPS_PER_IMAGE = 8
-
-
-def default_calibration_dir() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("zoo.demo") / "images"))
 
 
 def calibration_crops(files, scales=(2, 3, 4), crop: int = CALIBRATION_CROP,
@@ -51,7 +45,7 @@ def calibration_dataset(folder: str | Path | None = None):
     """A ``tf.data.Dataset`` of single-crop batches for ``representative_dataset``."""
     import tensorflow as tf
 
-    files = list_images(folder or default_calibration_dir())
+    files = list_images(folder or bundled_images_dir())
     return tf.data.Dataset.from_tensor_slices(calibration_crops(files)).batch(1)
 
 
@@ -61,9 +55,7 @@ def export_vdsr(model, quantize: str, out: str | Path, calibration_dir=None) -> 
     if quantize == "int8":
         calibration = calibration_dataset(calibration_dir).as_numpy_iterator()
     data = to_tflite(model, quantize, calibration)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    files = list_images(default_calibration_dir())
+    write_tflite(data, out)
+    files = list_images(bundled_images_dir())
     sample = calibration_crops(files[:1], scales=(3,), crop=128, per_image=1, seed=1)
     return {"bytes": len(data), **validate(model, data, sample)}

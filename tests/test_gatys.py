@@ -15,7 +15,8 @@ from zoo.errors import ZooError
 from zoo.image import read_image, rgb2ycbcr, write_image
 from zoo.models.perceptual import VGG19, RandomMultiscale
 from zoo.training import gatys
-from zoo.training.gatys import as_rgb01, resize_to, synthesize_texture, transfer_style
+from zoo.image import as_rgb01
+from zoo.training.gatys import resize_to, synthesize_texture, transfer_style
 
 
 def small_backbone():

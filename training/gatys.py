@@ -54,7 +54,7 @@ import numpy as np
 from keras import ops
 
 from zoo.errors import ZooError
-from zoo.image import imresize, rgb2ycbcr, ycbcr2rgb
+from zoo.image import as_rgb01, imresize, rgb2ycbcr, ycbcr2rgb
 from zoo.layers.statistics import content_loss, gram_matrices, style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, IMAGENET_WEIGHTS, VGG19,
@@ -115,18 +115,6 @@ class SynthesisResult:
 
 
 # ---------------------------------------------------------------- images and backbones
-
-def as_rgb01(image, what: str = "image") -> np.ndarray:
-    """uint8 or float [0, 1] ``(H, W)``, ``(H, W, 1|3|4)`` -> float32 RGB (alpha dropped)."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.ndim != 3 or image.shape[-1] not in (1, 3, 4) or min(image.shape[:2]) < 1:
-        raise ZooError(f"{what}: expected an (H, W, 3) image, got shape {image.shape}")
-    image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image
-    image = np.clip(image.astype(np.float32), 0.0, 1.0)
-    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
-
 
 def resize_to(image: np.ndarray, size) -> np.ndarray:
     """Bicubic (MATLAB) resize of a float image to ``(H, W)``, clipped to [0, 1]."""

@@ -45,7 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.image.io import list_images, read_image
+from zoo.image.io import as_rgb01, list_images, read_image
 from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
@@ -144,13 +144,7 @@ def descriptor(recipe: TextureRecipe) -> keras.Model:
 
 def load_texture(recipe: TextureRecipe) -> np.ndarray:
     """The exemplar (or style image) ``(H, W, 3)`` in [0, 1] after resizing and cropping."""
-    image = read_image(recipe.texture or _default_texture())
-    if np.issubdtype(image.dtype, np.integer):
-        image = image / np.iinfo(image.dtype).max
-    image = image.astype("float32")
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=-1)
-    image = image[..., :3]
+    image = as_rgb01(read_image(recipe.texture or _default_texture()))
     if recipe.texture_size:
         h, w = image.shape[:2]
         scale = recipe.texture_size / min(h, w)

@@ -198,16 +198,6 @@ def blend_eye(photo: np.ndarray, box, flow: np.ndarray, change: np.ndarray) -> n
     return out
 
 
-def as_rgb(image: np.ndarray) -> np.ndarray:
-    """A ``read_image`` result (gray, RGB or RGBA uint8) as RGB; alpha is dropped."""
-    image = np.asarray(image)
-    if image.ndim == 2:
-        image = image[..., None]
-    if image.shape[-1] == 1:
-        return np.repeat(image, 3, axis=-1)
-    return image[..., :3]
-
-
 def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None) -> GazeResult:
     """Redirect both eyes of ``image`` (uint8 RGB) by ``angle`` degrees upwards (negative: down).
 

@@ -338,13 +338,19 @@ def _add_upscale(commands):
     p.set_defaults(run=_run_upscale)
 
 
+def _check_output(path) -> None:
+    """Refuse an output image path we cannot write, before any work is done."""
+    from zoo.image.io import WRITE_FORMATS
+
+    if os.path.splitext(str(path))[1].lower() not in WRITE_FORMATS:
+        raise ZooError(f"{path}: output must end in one of {', '.join(WRITE_FORMATS)}")
+
+
 def _run_upscale(args):
     from zoo.image import read_image, write_image
-    from zoo.image.io import WRITE_FORMATS
     from zoo.sr import upscale
 
-    if os.path.splitext(args.output)[1].lower() not in WRITE_FORMATS:
-        raise ZooError(f"{args.output}: output must end in one of {', '.join(WRITE_FORMATS)}")
+    _check_output(args.output)
     if args.tile < 16:
         raise ZooError(f"--tile must be at least 16, got {args.tile}")
     image = read_image(args.input)
@@ -386,13 +392,11 @@ def _run_dip(args):
     from pathlib import Path
 
     from zoo.image import read_image, write_image
-    from zoo.image.io import WRITE_FORMATS
     from zoo.models.dip import TASKS
     from zoo.training.dip_problems import build_problem, psnr01, task_for
 
     out = Path(args.out)
-    if out.suffix.lower() not in WRITE_FORMATS:
-        raise ZooError(f"{out}: output must end in one of {', '.join(WRITE_FORMATS)}")
+    _check_output(out)
     if args.preset and args.preset not in TASKS:
         raise ZooError(f"unknown preset {args.preset!r}; known: {', '.join(TASKS)}")
     image = read_image(args.image)
@@ -446,8 +450,8 @@ def _run_gaze(args):
     import numpy as np
 
     import zoo
-    from zoo.gaze import as_rgb, find_eyes, redirect_gaze
-    from zoo.image import read_image, write_image
+    from zoo.gaze import find_eyes, redirect_gaze
+    from zoo.image import as_rgb, read_image, write_image
 
     image = as_rgb(read_image(args.input))
     landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
@@ -524,10 +528,7 @@ def _add_style(commands):
 
 
 def _check_gatys_args(args):
-    from zoo.image.io import WRITE_FORMATS
-
-    if os.path.splitext(args.out)[1].lower() not in WRITE_FORMATS:
-        raise ZooError(f"{args.out}: output must end in one of {', '.join(WRITE_FORMATS)}")
+    _check_output(args.out)
     if args.iters < 1:
         raise ZooError(f"--iters must be at least 1, got {args.iters}")
     if args.levels is not None and args.levels < 1:
@@ -576,7 +577,8 @@ def _run_texture(args):
 
     _check_gatys_args(args)
     exemplar = read_image(args.source)
-    from zoo.training.gatys import as_rgb01, fit_side, resize_to, synthesize_texture
+    from zoo.image import as_rgb01
+    from zoo.training.gatys import fit_side, resize_to, synthesize_texture
 
     exemplar = as_rgb01(exemplar, args.source)
     if args.exemplar_size:

@@ -14,7 +14,7 @@ import numpy as np
 
 from zoo.demo.gallery import Cell, Section
 from zoo.errors import WeightsError
-from zoo.image import read_image, write_image
+from zoo.image import as_rgb, read_image, write_image
 
 PAPER = ("DeepWarp: Ganin, Kononenko, Sungatullina, Lempitsky, ECCV 2016. A network predicts "
          "where each eye pixel should be read from; the photo itself is warped, so nothing is painted.")
@@ -44,12 +44,13 @@ def gaze_section(images: list[Path], out: Path) -> Section:
     except WeightsError as err:
         section.status = f"skipped: {err}"
         return section
-    from zoo.gaze import EyeNotFoundError, as_rgb, redirect_gaze
+    from zoo.gaze import EyeNotFoundError, find_eyes, redirect_gaze
 
     photo = next(p for p in images if p.name == "astronaut.png")
     image = as_rgb(read_image(photo))
     try:
-        results = {a: redirect_gaze(model, image, a) for a in ANGLES}
+        landmarks = find_eyes(image)  # once, for every angle
+        results = {a: redirect_gaze(model, image, a, landmarks=landmarks) for a in ANGLES}
     except EyeNotFoundError as err:
         section.status = f"skipped: {err}"
         return section

@@ -19,7 +19,7 @@ import numpy as np
 
 from zoo.demo.gallery import Cell, Section
 from zoo.errors import WeightsError
-from zoo.image import read_image, to_uint8, write_image
+from zoo.image import as_rgb01, read_image, to_uint8, write_image
 
 PAPER = ("Gatys, Ecker, Bethge, Texture Synthesis Using Convolutional Neural Networks, NIPS 2015 "
          "(pixels optimised to match Gram matrices); Ulyanov, Lebedev, Vedaldi, Lempitsky, Texture "
@@ -34,9 +34,7 @@ def exemplars() -> list[Path]:
 
 
 def _rgb01(path: Path) -> np.ndarray:
-    from zoo.gaze import as_rgb
-
-    return as_rgb(read_image(path)).astype(np.float32) / 255.0
+    return as_rgb01(read_image(path))
 
 
 def _save(out: Path, name: str, image: np.ndarray, caption: str, width: int = 128) -> Cell:

@@ -81,6 +81,26 @@ def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -
     return path
 
 
+def as_rgb(image: np.ndarray, what: str = "image") -> np.ndarray:
+    """A ``read_image`` result ``(H, W)`` or ``(H, W, 1|3|4)`` as ``(H, W, 3)``, dtype kept.
+
+    Gray is repeated over the three channels; alpha is dropped.
+    """
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.ndim != 3 or image.shape[-1] not in (1, 3, 4) or min(image.shape[:2]) < 1:
+        raise ImageError(f"{what}: expected an (H, W, 3) image, got shape {image.shape}")
+    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image[..., :3]
+
+
+def as_rgb01(image: np.ndarray, what: str = "image") -> np.ndarray:
+    """:func:`as_rgb` as float32 in [0, 1] (uint8 divided by 255, floats clipped)."""
+    image = as_rgb(image, what)
+    image = image.astype(np.float32) / 255.0 if image.dtype == np.uint8 else image
+    return np.clip(image.astype(np.float32), 0.0, 1.0)
+
+
 def to_uint8(image: np.ndarray) -> np.ndarray:
     """Float in [0, 1] to uint8 with MATLAB's ``im2uint8`` rounding; uint8 passes through."""
     image = np.asarray(image)

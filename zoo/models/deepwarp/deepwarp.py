@@ -84,6 +84,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.layers.base import FixedSizeLayer
 from zoo.layers.initializers import he_normal
 from zoo.layers.sampling import bilinear_sample, identity_grid
 
@@ -101,12 +102,8 @@ BN_MOMENTUM = 0.9  # B
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class TileToImage(keras.layers.Layer):
+class TileToImage(FixedSizeLayer):
     """(B, C) -> (B, H, W, C) by broadcasting (a builtin MUL in TFLite)."""
-
-    def __init__(self, height: int, width: int, **kwargs):
-        super().__init__(**kwargs)
-        self.height, self.width = int(height), int(width)
 
     def call(self, x):
         x = ops.expand_dims(ops.expand_dims(x, 1), 1)
@@ -115,22 +112,15 @@ class TileToImage(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.height, self.width, input_shape[-1])
 
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
-
 
 @keras.saving.register_keras_serializable(package="zoo")
-class AnchorMaps(keras.layers.Layer):
+class AnchorMaps(FixedSizeLayer):
     """(B, K, 2) landmarks (x, y in patch pixels) -> (B, H, W, 2K) anchor maps.
 
     The Keras twin of :func:`zoo.training.eyes.anchor_maps` (channel ``2k`` is
     ``(x - x_k) / W``, ``2k + 1`` is ``(y - y_k) / H``), so that a phone feeds
     the 7 landmarks and not 14 full-size maps. Builtin TFLite ops only (SUB, MUL).
     """
-
-    def __init__(self, height: int, width: int, **kwargs):
-        super().__init__(**kwargs)
-        self.height, self.width = int(height), int(width)
 
     def call(self, landmarks):
         h, w = self.height, self.width
@@ -143,9 +133,6 @@ class AnchorMaps(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.height, self.width, 2 * input_shape[1])
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

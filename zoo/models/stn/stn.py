@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import keras
 
+from zoo.layers.base import FixedSizeLayer
 from zoo.layers.sampling import BilinearSampler, affine_grid
 
 IDENTITY_THETA = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)  # row-major [[1, 0, 0], [0, 1, 0]]
@@ -64,21 +65,14 @@ CLASSIFIER_LAYERS = ("conv1", "pool1", "conv2", "pool2", "flatten", "logits")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class AffineGrid(keras.layers.Layer):
+class AffineGrid(FixedSizeLayer):
     """``theta`` (B, 6) -> the sampling grid (B, height, width, 2) of :func:`affine_grid`."""
-
-    def __init__(self, height: int, width: int, **kwargs):
-        super().__init__(**kwargs)
-        self.height, self.width = int(height), int(width)
 
     def call(self, theta):
         return affine_grid(theta, self.height, self.width)
 
     def compute_output_shape(self, theta_shape):
         return (theta_shape[0], self.height, self.width, 2)
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
 
 
 def _check_size(input_size: int) -> int:
