@@ -1,5 +1,7 @@
 """The VDSR training pipeline: patches are the bicubic degradation of their targets."""
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -79,10 +81,18 @@ def test_dataset_batches_are_augmented_pairs(bank):
     np.testing.assert_array_equal(again, x)  # seeded
 
 
-def test_numpy_sequence_matches_the_same_contract(bank):
-    seq = sr_data.PatchSequence(bank, batch_size=4, seed=1)
-    x, y = seq[0]
-    assert x.shape == (4, 41, 41, 1) and len(seq) == len(bank) // 4
+def test_numpy_stream_matches_the_same_contract(bank):
+    stream = sr_data.PatchStream(bank, batch_size=4, seed=1)
+    batches = [next(stream) for _ in range(3 * len(bank) // 4)]  # three passes
+    x, y = batches[0]
+    assert x.shape == (4, 41, 41, 1) and y.dtype == np.float32
+    again = sr_data.PatchStream(bank, batch_size=4, seed=1)
+    np.testing.assert_array_equal(next(again)[0], x)  # seeded
+    # every pass visits every patch once
+    n = len(bank)
+    rows = np.concatenate(list(itertools.islice(stream.row_batches(), 3 * n // 4 + 1)))
+    for epoch in range(3):
+        np.testing.assert_array_equal(np.sort(rows[epoch * n:(epoch + 1) * n]), np.arange(n))
     for xi, yi in zip(x, y):
         hits = [(n, c) for n in range(len(bank)) for c in range(8)
                 if np.array_equal(dihedral(bank.inputs[n], c), xi)]

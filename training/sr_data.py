@@ -13,15 +13,18 @@ The degradation is the one every SR evaluation uses (``zoo.sr.degrade``):
 291 images) and is cached on disk; :func:`patch_dataset` then streams the
 patches through ``tf.data`` with a seeded shuffle, random dihedral
 augmentation (the 8 rotations and flips) and ``prefetch(AUTOTUNE)``.
-:class:`PatchSequence` is the same stream without TensorFlow, for the JAX
+:class:`PatchStream` is the same stream without TensorFlow, for the JAX
 backend on machines that have no TensorFlow.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
+import queue
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,35 +138,82 @@ def _np_dihedral(batch: np.ndarray, code: int) -> np.ndarray:
     return batch[:, :, ::-1] if code >= 4 else batch
 
 
-try:  # PyDataset needs Keras only; importing keras here is cheap next to the data.
-    from keras.utils import PyDataset as _PyDataset
-except ImportError:  # pragma: no cover
-    _PyDataset = object
+class PatchStream:
+    """The :func:`patch_dataset` stream without TensorFlow: an endless iterator of batches.
 
-
-class PatchSequence(_PyDataset):
-    """The :func:`patch_dataset` stream as a ``keras.utils.PyDataset`` (no TensorFlow needed)."""
+    For the JAX backend on machines that have no TensorFlow. Each pass over the
+    bank follows its own seeded permutation, and each batch gets one of the 8
+    rotations/flips per patch from a generator seeded by ``(seed, batch
+    number)``, so the stream is the same on every run. A background thread
+    keeps ``prefetch`` batches ready, so that the accelerator does not wait for
+    NumPy between steps (``keras.utils.PyDataset`` would restart its workers at
+    every epoch end, and without workers it prepares each batch in the
+    training loop's thread).
+    """
 
     def __init__(self, bank: PatchBank, batch_size: int, seed: int = 0, augment: bool = True,
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.bank, self.batch_size, self.augment = bank, batch_size, augment
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(bank))
+                 prefetch: int = 16):
+        if batch_size > len(bank):
+            raise ValueError(f"batch of {batch_size} is larger than the {len(bank)} patches")
+        self.bank, self.batch_size, self.seed, self.augment = bank, batch_size, seed, augment
+        self._queue = queue.Queue(maxsize=max(1, prefetch))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._produce, daemon=True)
+        self._thread.start()
 
-    def __len__(self) -> int:
-        return len(self.bank) // self.batch_size
-
-    def __getitem__(self, index: int):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+    def batch(self, number: int, rows: np.ndarray):
+        """Batch ``number`` made of bank ``rows`` (float32 inputs and targets in [0, 1])."""
         x, y = self.bank.inputs[rows], self.bank.targets[rows].astype(np.float32) / 255.0
         if self.augment:  # one of the 8 rotations/flips per patch, applied per group
-            codes = self.rng.integers(0, 8, len(rows))
+            codes = np.random.default_rng((self.seed, 1, number)).integers(0, 8, len(rows))
             for code in np.unique(codes):
                 pick = codes == code
                 x[pick] = _np_dihedral(x[pick], code)
                 y[pick] = _np_dihedral(y[pick], code)
         return x, y
 
-    def on_epoch_end(self):
-        self.order = self.rng.permutation(len(self.bank))
+    def row_batches(self):
+        """Bank rows of batch 0, 1, ...: consecutive seeded permutations, cut into batches."""
+        n, size, rows = len(self.bank), self.batch_size, np.empty(0, dtype=np.int64)
+        for epoch in itertools.count():
+            rows = np.concatenate([rows, np.random.default_rng((self.seed, 0, epoch)).permutation(n)])
+            while len(rows) >= size:
+                yield rows[:size]
+                rows = rows[size:]
+
+    def _produce(self):
+        try:
+            for number, rows in enumerate(self.row_batches()):
+                if not self._put(self.batch(number, rows)):
+                    return
+        except Exception as error:  # noqa: BLE001 - handed to the consumer
+            self._put(error)
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
+        """A generator of the batches (what ``Model.fit`` takes); stops the thread when closed."""
+        try:
+            while True:
+                yield next(self)
+        finally:
+            self.close()
+
+    def __next__(self):
+        item = self._queue.get()
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    def close(self):
+        self._stop.set()
+
+    def __del__(self):
+        self._stop.set()

@@ -58,6 +58,7 @@ class VDSRRecipe:
     filters: int = 64
     seed: int = 0
     cache_dir: str | None = None
+    steps_per_execution: int = 1  # steps per call from Python: larger keeps a GPU busy
 
 
 def learning_rate_schedule(recipe: VDSRRecipe, steps_per_epoch: int):
@@ -99,7 +100,7 @@ def make_data(bank: sr_data.PatchBank, recipe: VDSRRecipe):
     try:
         import tensorflow  # noqa: F401
     except ImportError:  # the JAX-only GPU machine
-        return sr_data.PatchSequence(bank, recipe.batch_size, seed=recipe.seed)
+        return iter(sr_data.PatchStream(bank, recipe.batch_size, seed=recipe.seed))
     return sr_data.patch_dataset(bank, recipe.batch_size, seed=recipe.seed)
 
 
@@ -118,7 +119,7 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
     def build_and_compile():
         model = VDSR(depth=recipe.depth, filters=recipe.filters)
         model.compile(optimizer=make_optimizer(recipe, steps), loss=half_squared_error,
-                      metrics=[psnr_metric])
+                      metrics=[psnr_metric], steps_per_execution=recipe.steps_per_execution)
         return model
 
     return fit(build_and_compile, lambda replicas: make_data(bank, recipe), run)

@@ -208,6 +208,9 @@ def _add_train_vdsr(models):
     p.add_argument("--clip-theta", type=float, default=0.01,
                    help="adjustable clipping: gradients clipped to [-theta/lr, theta/lr]")
     p.add_argument("--patch-size", type=int, default=41)
+    p.add_argument("--stride", type=int, help="between patches (default: the patch size)")
+    p.add_argument("--steps-per-execution", type=int, default=1,
+                   help="training steps per call from Python (e.g. 16 on a GPU)")
     p.add_argument("--depth", type=int, default=20)
     p.add_argument("--filters", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -217,17 +220,23 @@ def _add_train_vdsr(models):
     p.set_defaults(run=_run_train)
 
 
-def _run_train(args):
-    from zoo.training.vdsr import VDSRRecipe, train
+def vdsr_recipe(args):
+    """The :class:`~zoo.training.vdsr.VDSRRecipe` of parsed ``zoo train vdsr`` arguments."""
+    from zoo.training.vdsr import VDSRRecipe
 
-    recipe = VDSRRecipe(
+    return VDSRRecipe(
         data=args.data, scales=tuple(args.scales), batch_size=args.batch_size,
         epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, optimizer=args.optimizer,
         learning_rate=args.lr, lr_decay_epochs=args.lr_decay_epochs, momentum=args.momentum,
         weight_decay=args.weight_decay, clip_theta=args.clip_theta, patch_size=args.patch_size,
-        stride=args.patch_size, depth=args.depth, filters=args.filters, seed=args.seed,
-        cache_dir=args.cache_dir)
-    train(recipe, out_dir=args.out, strategy=args.strategy,
+        stride=args.stride or args.patch_size, depth=args.depth, filters=args.filters,
+        seed=args.seed, cache_dir=args.cache_dir, steps_per_execution=args.steps_per_execution)
+
+
+def _run_train(args):
+    from zoo.training.vdsr import train
+
+    train(vdsr_recipe(args), out_dir=args.out, strategy=args.strategy,
           checkpoint_every=args.checkpoint_every)
     print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
 

@@ -1,0 +1,124 @@
+"""Train VDSR with ``zoo train`` on a GPU lent for a fixed time: how the shipped weights were made.
+
+    KERAS_BACKEND=jax python benchmarks/vdsr_gpu.py --data y291/T91 y291/BSD200 \\
+        --out /tmp/vdsr --deadline 530 -- --optimizer adam --lr 2e-4 --stride 21
+
+The GPU machine is lent for minutes, not hours, so the number of steps is fitted
+to the time left rather than fixed in advance:
+
+1. a calibration run (``zoo train vdsr`` for ``--calibration-steps`` steps, same
+   options) measures the seconds per step after compilation;
+2. the real run is ``zoo train vdsr`` with ``--epochs`` epochs of as many steps as
+   fit before ``--deadline`` (seconds after this script started), leaving time
+   for compilation and saving.
+
+Everything after ``--`` goes to both ``zoo train vdsr`` commands unchanged. The
+real command is printed (``command:``) and written to ``OUT/command.txt``: that
+is the command a model card quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+START = time.monotonic()
+
+
+def zoo_train(args: list[str]) -> list[str]:
+    return [sys.executable, "-m", "zoo.cli.main", "train", "vdsr", *args]
+
+
+def calibrate(data, out: Path, steps: int, extra: list[str]) -> dict:
+    """Seconds per step after compilation, and the seconds until the first steps were done."""
+    script = (
+        "import json, sys, time, keras\n"
+        "from zoo.training.vdsr import train\n"
+        "from zoo.training.trainer import RunConfig\n"
+        "from zoo.cli.main import build_parser\n"
+        "args = build_parser().parse_args(sys.argv[1:])\n"
+        "marks = []\n"
+        "class Clock(keras.callbacks.Callback):\n"
+        "    def on_train_batch_end(self, batch, logs=None):\n"
+        "        float(logs['loss'])  # wait for the device\n"
+        "        marks.append((batch, time.monotonic()))\n"
+        "t0 = time.monotonic()\n"
+        "from zoo.cli.main import vdsr_recipe\n"
+        "recipe = vdsr_recipe(args)\n"
+        "run = RunConfig(out_dir=args.out, epochs=1, steps_per_epoch=recipe.steps_per_epoch,\n"
+        "                checkpoint_every=10**9, callbacks=[Clock()])\n"
+        "train(recipe, run)\n"
+        "(b0, t1), (b1, t2) = marks[len(marks) // 3], marks[-1]\n"
+        "print('CALIBRATION', json.dumps({'step_s': (t2 - t1) / (b1 - b0),\n"
+        "      'startup_s': marks[0][1] - t0}))\n")
+    cmd = [sys.executable, "-c", script, "train", "vdsr", "--data", *data, "--out", str(out),
+           "--epochs", "1", "--steps-per-epoch", str(steps), *extra]
+    lines = run(cmd)
+    found = [line for line in lines if line.startswith("CALIBRATION ")]
+    if not found:
+        raise SystemExit("calibration failed: see its output above")
+    return json.loads(found[-1].split(" ", 1)[1])
+
+
+def run(cmd: list[str]) -> list[str]:
+    print("$", shlex.join(cmd), flush=True)
+    lines = []
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          bufsize=1) as proc:
+        for line in proc.stdout:
+            print(line, end="", flush=True)
+            lines.append(line.rstrip("\n"))
+    if proc.returncode:
+        raise SystemExit(f"command failed with exit status {proc.returncode}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    own = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", nargs="+", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--deadline", type=float, required=True,
+                        help="seconds after start by which the real run must have finished")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--steps-multiple", type=int, default=16,
+                        help="steps per epoch are rounded down to a multiple of this")
+    parser.add_argument("--calibration-steps", type=int, default=480)
+    parser.add_argument("--margin", type=float, default=20.0,
+                        help="seconds kept for saving and the unexpected")
+    args = parser.parse_args(own)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cache = ["--cache-dir", str(out / "cache")]
+
+    timing = calibrate(args.data, out / "calibration", args.calibration_steps, extra + cache)
+    left = args.deadline - (time.monotonic() - START) - timing["startup_s"] - args.margin
+    steps = int(left / timing["step_s"] / args.epochs) // args.steps_multiple * args.steps_multiple
+    if steps <= 0:
+        raise SystemExit(f"no time left to train ({left:.0f} s)")
+    print(f"calibration: {timing['step_s'] * 1e3:.2f} ms/step, startup {timing['startup_s']:.0f} s;"
+          f" {left:.0f} s left: {args.epochs} epochs of {steps} steps", flush=True)
+    real = ["--data", *args.data, "--out", str(out / "run"), "--epochs", str(args.epochs),
+            "--steps-per-epoch", str(steps), *extra, *cache]
+    command = "zoo train vdsr " + shlex.join(real)
+    print("command:", command, flush=True)
+    (out / "command.txt").write_text(command + "\n")
+    began = time.monotonic()
+    run(zoo_train(real))
+    elapsed = time.monotonic() - began
+    (out / "timing.json").write_text(json.dumps({
+        **timing, "steps": steps * args.epochs, "train_command_s": elapsed,
+        "backend": os.environ.get("KERAS_BACKEND", "")}, indent=2))
+    print(f"done: {steps * args.epochs} steps in {elapsed:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
