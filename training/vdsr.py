@@ -59,6 +59,7 @@ class VDSRRecipe:
     seed: int = 0
     cache_dir: str | None = None
     steps_per_execution: int = 1  # steps per call from Python: larger keeps a GPU busy
+    init_weights: str | None = None  # start from these weights (fine-tuning), not He init
 
 
 def learning_rate_schedule(recipe: VDSRRecipe, steps_per_epoch: int):
@@ -118,6 +119,8 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
 
     def build_and_compile():
         model = VDSR(depth=recipe.depth, filters=recipe.filters)
+        if recipe.init_weights:  # a resumed run's backup, if any, is restored over these
+            model.load_weights(recipe.init_weights, skip_mismatch=False)
         model.compile(optimizer=make_optimizer(recipe, steps), loss=half_squared_error,
                       metrics=[psnr_metric], steps_per_execution=recipe.steps_per_execution)
         return model

@@ -211,6 +211,8 @@ def _add_train_vdsr(models):
     p.add_argument("--stride", type=int, help="between patches (default: the patch size)")
     p.add_argument("--steps-per-execution", type=int, default=1,
                    help="training steps per call from Python (e.g. 16 on a GPU)")
+    p.add_argument("--init-weights", metavar="W.weights.h5",
+                   help="fine-tune: start from these weights instead of He initialisation")
     p.add_argument("--depth", type=int, default=20)
     p.add_argument("--filters", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -230,7 +232,8 @@ def vdsr_recipe(args):
         learning_rate=args.lr, lr_decay_epochs=args.lr_decay_epochs, momentum=args.momentum,
         weight_decay=args.weight_decay, clip_theta=args.clip_theta, patch_size=args.patch_size,
         stride=args.stride or args.patch_size, depth=args.depth, filters=args.filters,
-        seed=args.seed, cache_dir=args.cache_dir, steps_per_execution=args.steps_per_execution)
+        seed=args.seed, cache_dir=args.cache_dir, steps_per_execution=args.steps_per_execution,
+        init_weights=args.init_weights)
 
 
 def _run_train(args):
