@@ -92,7 +92,7 @@ def main() -> None:
 
     import zoo
     from zoo.export import LiteModel, to_tflite, tflite_predictor
-    from zoo.export.vdsr import calibration_dataset
+    from zoo.export.vdsr import INT8_FLOAT_OPS, calibration_dataset
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table, keras_predictor
 
@@ -118,7 +118,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("float32", "float16", "dynamic", "int8"):
             calibration = calibration_dataset().as_numpy_iterator() if mode == "int8" else None
-            data = to_tflite(model, mode, calibration)
+            data = to_tflite(model, mode, calibration,
+                             float_ops=INT8_FLOAT_OPS if mode == "int8" else ())
             path = Path(tmp) / f"vdsr_{mode}.tflite"
             path.write_bytes(data)
             latency = median_latency(LiteModel(data, args.threads), (1, 256, 256, 1), args.repeats)

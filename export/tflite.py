@@ -55,13 +55,15 @@ def _input_name(tensor, index: int) -> str:
     return name if name.isidentifier() else f"input_{index}"
 
 
-def to_tflite(model, quantize: str = "float32",
-              calibration: Iterable | None = None) -> bytes:
+def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = None,
+              float_ops: tuple[str, ...] = ()) -> bytes:
     """Convert a Keras model; ``calibration`` yields input batches (needed for ``int8``).
 
     A model with several inputs is exported with one named input each (the Keras
     input names); its calibration items are lists of arrays, in the model's input
-    order.
+    order. ``float_ops`` (TFLite op types, e.g. ``("ADD",)``) stay in float in an
+    ``int8`` model: selective quantization through TensorFlow's quantization
+    debugger, still builtin ops only.
     """
     tf = _tensorflow()
     if quantize not in QUANTIZATIONS:
@@ -93,12 +95,24 @@ def to_tflite(model, quantize: str = "float32",
     try:
         with warnings.catch_warnings():  # float in/out int8 models: expected, not a problem
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
-            data = converter.convert()
+            if quantize == "int8" and float_ops:
+                data = _selectively_quantized(tf, converter, batches[:1], float_ops)
+            else:
+                data = converter.convert()
     except Exception as err:  # the converter raises ConverterError, ValueError, ...
         first = next((l for l in str(err).splitlines() if "error" in l.lower()), str(err))
         raise ExportError(f"conversion to builtin TFLite ops failed: {first.strip()[:300]}") from None
     check_builtin_only(data)
     return data
+
+
+def _selectively_quantized(tf, converter, debug_batches, float_ops) -> bytes:
+    options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(float_ops))
+    warnings.filterwarnings("ignore", message=".*tf.lite.Interpreter is deprecated")  # its own use
+    debugger = tf.lite.experimental.QuantizationDebugger(
+        converter=converter, debug_dataset=lambda: (_as_list(b) for b in debug_batches),
+        debug_options=options)
+    return debugger.get_nondebug_quantized_model()
 
 
 def bundled_images_dir() -> Path:

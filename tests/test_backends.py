@@ -56,14 +56,24 @@ sys.modules["tensorflow"] = None  # as on the GPU machine: JAX only, `import ten
 import keras
 from zoo.training.vdsr import VDSRRecipe, train
 recipe = VDSRRecipe(data=[{folder!r}], depth=3, filters=8, batch_size=8, epochs=2,
-                    steps_per_epoch=5, optimizer="sgd")
-model, history = train(recipe, out_dir={out!r}, verbose=0)
-print("BACKEND", keras.backend.backend(), "LOSS", history.history["loss"])
+                    steps_per_epoch=6, optimizer="sgd", steps_per_execution=2)
+counted = []
+class Count(keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        counted.append(batch)
+from zoo.training.trainer import RunConfig
+run = RunConfig(out_dir={out!r}, epochs=2, steps_per_epoch=6, verbose=0, callbacks=[Count()])
+model, history = train(recipe, run)
+print("BACKEND", keras.backend.backend(), "LOSS", history.history["loss"], "LAST", counted[-1])
 """
 
 
 def test_zoo_train_runs_under_jax_without_tensorflow(tmp_path, rng):
-    """The GPU machine has JAX and no TensorFlow: the recipe falls back to a NumPy PyDataset."""
+    """The GPU machine has JAX and no TensorFlow: the recipe streams its patches from NumPy.
+
+    The 2 images give 24 patches, 3 batches of 8: each epoch of 6 steps runs over
+    two passes of the bank and must not stop early when one pass ends.
+    """
     pytest.importorskip("jax", reason="JAX not installed (the README's test command installs it)")
     from zoo.image import write_image
 
@@ -74,6 +84,7 @@ def test_zoo_train_runs_under_jax_without_tensorflow(tmp_path, rng):
     result = run_python(code, env={"KERAS_BACKEND": "jax"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "BACKEND jax" in result.stdout
+    assert "LAST 5" in result.stdout  # every epoch ran its 6 steps
     assert (tmp_path / "run" / "final.weights.h5").is_file()
     assert (tmp_path / "run" / "backup" / "training_metadata.json").is_file()
 

@@ -40,6 +40,26 @@ def test_every_mode_is_builtin_and_close_to_keras(model, calibration, quantize, 
     assert lite(rng.random((2, 20, 24, 1), dtype=np.float32)).shape == (2, 20, 24, 1)
 
 
+def test_int8_can_keep_the_residual_add_in_float(model, calibration, rng):
+    """``float_ops``: the ADD computes in float, every convolution stays int8, builtins only."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    data = to_tflite(model, "int8", calibration, float_ops=("ADD",))
+    check_builtin_only(data)
+    interpreter = Interpreter(model_content=data)
+    tensors = interpreter.get_tensor_details()
+    out_dtype = {op["op_name"]: {tensors[i]["dtype"] for i in op["outputs"]}
+                 for op in interpreter._get_ops_details() if op["op_name"] in ("ADD", "CONV_2D")}
+    assert out_dtype["ADD"] == {np.float32}
+    convs = [op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D"]
+    assert all(tensors[op["outputs"][0]]["dtype"] == np.int8 for op in convs)
+    # the sum is no longer rounded to the int8 grid: closer to Keras than the all-int8 model
+    sample = rng.random((1, 40, 40, 1), dtype=np.float32)
+    mixed = validate(model, data, sample)["mean_abs"]
+    full = validate(model, to_tflite(model, "int8", calibration), sample)["mean_abs"]
+    assert mixed < full, (mixed, full)
+
+
 def test_sizes_shrink_with_quantization(model, calibration):
     sizes = {q: len(to_tflite(model, q, calibration)) for q in ("float32", "float16", "int8")}
     assert sizes["float16"] < 0.6 * sizes["float32"]
