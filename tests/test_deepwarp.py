@@ -65,6 +65,30 @@ def test_constant_flow_is_applied_with_bilinear_sampling(rng, coarse_to_fine):
     assert np.abs(out - x["image"]).max() > 0.05
 
 
+def test_embedding_at_input_joins_the_angle_to_each_module_input_only(rng):
+    """``embedding_at="input"`` (B's choice): one join per warping module instead of four,
+    and the angle still steers the flow."""
+    from zoo.models.deepwarp import DeepWarp, flow_model
+
+    def joins(model):  # the layers that take a tiled angle embedding as an input
+        return sorted(layer.name for layer in model.layers
+                      for node in layer._inbound_nodes[:1]
+                      if any(t._keras_history.operation.name.endswith("_angle_tile")
+                             for t in node.input_tensors))
+
+    every, first = DeepWarp(angle_dims=1), DeepWarp(angle_dims=1, embedding_at="input")
+    assert joins(every) == sorted(f"{m}{i}_in" for m in ("coarse", "fine") for i in range(1, 5))
+    assert joins(first) == ["coarse1_in", "fine1_in"]
+    assert first.count_params() < every.count_params()
+    perturb(first, rng)
+    x = random_inputs(rng, batch=1, angle_dims=1)
+    flows = [np.asarray(flow_model(first)({**x, "angle": np.full((1, 1), a, np.float32)})[1])
+             for a in (-15.0, 15.0)]
+    assert np.abs(flows[0] - flows[1]).max() > 1e-3
+    with pytest.raises(ValueError, match="embedding_at"):
+        DeepWarp(embedding_at="everywhere")
+
+
 def test_lightness_correction_mixes_with_the_palette(rng):
     from zoo.models.deepwarp import DeepWarp
 

@@ -62,6 +62,7 @@ class DeepWarpRecipe:
     vertical: bool = True
     coarse_to_fine: bool = True
     lightness: bool = True
+    embedding_at: str = "every"  # or "input": see zoo.models.deepwarp
     palette_size: int = 1
     seed: int = 0
     checkpoint_every: int = 200
@@ -73,7 +74,7 @@ class DeepWarpRecipe:
     def model_config(self) -> dict:
         return dict(size=eyes.PATCH_SIZE, angle_dims=self.angle_dims,
                     coarse_to_fine=self.coarse_to_fine, lightness=self.lightness,
-                    palette_size=self.palette_size)
+                    palette_size=self.palette_size, embedding_at=self.embedding_at)
 
 
 def model_inputs(batch: dict, angle_dims: int) -> dict:

@@ -172,6 +172,9 @@ def _add_train_deepwarp(models):
                    help="pairs rendered once and cached in RUN_DIR/bank.npz (0: render every batch)")
     p.add_argument("--processes", type=int, default=2, help="rendering processes")
     p.add_argument("--no-lightness", action="store_true", help="ablation: no lightness correction")
+    p.add_argument("--embedding-at", choices=("every", "input"), default="every",
+                   help="angle embedding joined to every conv (default) or to each module's "
+                        "input only (much faster in int8)")
     p.add_argument("--eval-pairs", type=int, default=500, help="held-out pairs for the final MSE")
     p.set_defaults(run=_run_train_deepwarp)
 
@@ -182,7 +185,8 @@ def _run_train_deepwarp(args):
     recipe = deepwarp.DeepWarpRecipe(
         batch_size=args.batch_size, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
         learning_rate=args.lr, bank_pairs=args.bank_pairs or None, processes=args.processes,
-        lightness=not args.no_lightness, seed=args.seed, checkpoint_every=args.checkpoint_every)
+        lightness=not args.no_lightness, embedding_at=args.embedding_at, seed=args.seed,
+        checkpoint_every=args.checkpoint_every)
     model, _ = deepwarp.train(recipe, args.out, strategy=args.strategy)
     if args.eval_pairs:
         scores = deepwarp.evaluate(model, n_pairs=args.eval_pairs, processes=args.processes)
