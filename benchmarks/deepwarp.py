@@ -109,6 +109,8 @@ def main(argv=None) -> None:
     parser.add_argument("--eval-pairs", type=int, default=500)
     parser.add_argument("--grid", metavar="PNG", help="save the picture grid here")
     parser.add_argument("--skip-tflite", action="store_true")
+    parser.add_argument("--embedding-at", choices=("every", "input"),
+                        help="architecture of --weights (default: the preset's)")
     args = parser.parse_args(argv)
 
     import zoo
@@ -118,7 +120,8 @@ def main(argv=None) -> None:
 
     from zoo.training.deepwarp import EVAL_SEED, render_pairs
 
-    model = zoo.load("deepwarp", weights=args.weights or "default")
+    config = {"embedding_at": args.embedding_at} if args.embedding_at else {}
+    model = zoo.load("deepwarp", weights=args.weights or "default", **config)
     models = {"DeepWarp": model}
     if args.ablation:
         models["without lightness correction"] = zoo.load("deepwarp", weights=args.ablation,

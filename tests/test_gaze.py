@@ -179,11 +179,12 @@ def test_zoo_gaze_command(tmp_path, rng):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_shipped_deepwarp_beats_no_warp_on_held_out_pairs():
-    """The preset (trained on rendered eyes) loads by name and removes most of the no-warp error."""
+@pytest.mark.parametrize("preset", ["deepwarp", "deepwarp_rendered_fast_cpu"])
+def test_shipped_deepwarp_beats_no_warp_on_held_out_pairs(preset):
+    """The presets (trained on rendered eyes) load by name and remove most of the no-warp error."""
     import zoo
     from zoo.training.deepwarp import evaluate, render_pairs
 
     pairs = render_pairs(16, seed=4_242_421)
-    scores = evaluate(zoo.load("deepwarp"), pairs=pairs)
+    scores = evaluate(zoo.load(preset), pairs=pairs)
     assert scores["model"] < 0.25 * scores["no_warp"], scores

@@ -301,6 +301,7 @@ def _add_export(commands):
     p.add_argument("--quantize", choices=QUANTIZATIONS, default="float32")
     p.add_argument("--out", required=True, metavar="F.tflite")
     p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    p.add_argument("--preset", help="another preset of the model (e.g. deepwarp_rendered_fast_cpu)")
     p.add_argument("--calibration", metavar="DIR",
                    help="VDSR: images for int8 calibration (default: the bundled demo images); "
                         "DeepWarp calibrates on rendered eye pairs; Texture Networks "
@@ -314,10 +315,19 @@ def _add_export(commands):
 EXPORT_WARN_PSNR = 30.0  # dB against Keras; measured int8: DeepWarp 33, Texture Network 11
 
 
+def registry_family(preset: str) -> str | None:
+    from zoo.weights import registry
+
+    found = registry.available_presets().get(preset)
+    return found.family if found else None
+
+
 def _run_export(args):
     import zoo
 
-    model = zoo.load(args.model, weights=args.weights or "default")
+    if args.preset and registry_family(args.preset) != args.model:
+        raise SystemExit(f"zoo export: {args.preset!r} is not a preset of {args.model}")
+    model = zoo.load(args.preset or args.model, weights=args.weights or "default")
     if args.model == "deepwarp":
         from zoo.export.deepwarp import export_deepwarp
 
