@@ -91,8 +91,8 @@ def main() -> None:
     args = parser.parse_args()
 
     import zoo
-    from zoo.export import LiteModel, to_tflite, tflite_predictor
-    from zoo.export.vdsr import INT8_FLOAT_OPS, calibration_dataset
+    from zoo.export import LiteModel, tflite_predictor
+    from zoo.export.vdsr import vdsr_tflite
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table, keras_predictor
 
@@ -117,9 +117,7 @@ def main() -> None:
     print(head + "\n" + "-" * len(head))
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("float32", "float16", "dynamic", "int8"):
-            calibration = calibration_dataset().as_numpy_iterator() if mode == "int8" else None
-            data = to_tflite(model, mode, calibration,
-                             float_ops=INT8_FLOAT_OPS if mode == "int8" else ())
+            data = vdsr_tflite(model, mode)
             path = Path(tmp) / f"vdsr_{mode}.tflite"
             path.write_bytes(data)
             latency = median_latency(LiteModel(data, args.threads), (1, 256, 256, 1), args.repeats)

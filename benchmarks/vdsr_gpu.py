@@ -7,7 +7,7 @@ The GPU machine is lent for minutes, not hours, so the number of steps is fitted
 to the time left rather than fixed in advance:
 
 1. a calibration run (``zoo train vdsr`` for ``--calibration-steps`` steps, same
-   options) measures the seconds per step after compilation;
+   options, in a process of its own) measures the seconds per step after compilation;
 2. the real run is ``zoo train vdsr`` with ``--epochs`` epochs of as many steps as
    fit before ``--deadline`` (seconds after this script started), leaving time
    for compilation and saving.
@@ -35,32 +35,39 @@ def zoo_train(args: list[str]) -> list[str]:
     return [sys.executable, "-m", "zoo.cli.main", "train", "vdsr", *args]
 
 
+def measure(train_args: list[str]) -> dict:
+    """Run ``zoo train vdsr TRAIN_ARGS`` for one epoch in this process, timing its steps.
+
+    Returns the seconds per step after compilation and the seconds from the start
+    until the first steps were done (data preparation and compilation).
+    """
+    import keras
+
+    from zoo.cli.main import build_parser, vdsr_recipe
+    from zoo.training.trainer import RunConfig
+    from zoo.training.vdsr import train
+
+    marks = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            float(logs["loss"])  # wait for the device
+            marks.append((batch, time.monotonic()))
+
+    began = time.monotonic()
+    args = build_parser().parse_args(["train", "vdsr", *train_args])
+    recipe = vdsr_recipe(args)
+    train(recipe, RunConfig(out_dir=args.out, epochs=1, steps_per_epoch=recipe.steps_per_epoch,
+                            checkpoint_every=10**9, callbacks=[Clock()]))
+    (b0, t1), (b1, t2) = marks[len(marks) // 3], marks[-1]
+    return {"step_s": (t2 - t1) / (b1 - b0), "startup_s": marks[0][1] - began}
+
+
 def calibrate(data, out: Path, steps: int, extra: list[str]) -> dict:
-    """Seconds per step after compilation, and the seconds until the first steps were done."""
-    script = (
-        "import json, sys, time, keras\n"
-        "from zoo.training.vdsr import train\n"
-        "from zoo.training.trainer import RunConfig\n"
-        "from zoo.cli.main import build_parser\n"
-        "args = build_parser().parse_args(sys.argv[1:])\n"
-        "marks = []\n"
-        "class Clock(keras.callbacks.Callback):\n"
-        "    def on_train_batch_end(self, batch, logs=None):\n"
-        "        float(logs['loss'])  # wait for the device\n"
-        "        marks.append((batch, time.monotonic()))\n"
-        "t0 = time.monotonic()\n"
-        "from zoo.cli.main import vdsr_recipe\n"
-        "recipe = vdsr_recipe(args)\n"
-        "run = RunConfig(out_dir=args.out, epochs=1, steps_per_epoch=recipe.steps_per_epoch,\n"
-        "                checkpoint_every=10**9, callbacks=[Clock()])\n"
-        "train(recipe, run)\n"
-        "(b0, t1), (b1, t2) = marks[len(marks) // 3], marks[-1]\n"
-        "print('CALIBRATION', json.dumps({'step_s': (t2 - t1) / (b1 - b0),\n"
-        "      'startup_s': marks[0][1] - t0}))\n")
-    cmd = [sys.executable, "-c", script, "train", "vdsr", "--data", *data, "--out", str(out),
+    """:func:`measure` in a process of its own, so that the real run starts afresh."""
+    cmd = [sys.executable, __file__, "--measure", "--data", *data, "--out", str(out),
            "--epochs", "1", "--steps-per-epoch", str(steps), *extra]
-    lines = run(cmd)
-    found = [line for line in lines if line.startswith("CALIBRATION ")]
+    found = [line for line in run(cmd) if line.startswith("CALIBRATION ")]
     if not found:
         raise SystemExit("calibration failed: see its output above")
     return json.loads(found[-1].split(" ", 1)[1])
@@ -81,6 +88,9 @@ def run(cmd: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--measure"]:
+        print("CALIBRATION", json.dumps(measure(argv[1:])), flush=True)
+        return
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     own = argv[:argv.index("--")] if "--" in argv else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

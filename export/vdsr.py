@@ -55,13 +55,18 @@ def calibration_dataset(folder: str | Path | None = None):
     return tf.data.Dataset.from_tensor_slices(calibration_crops(files)).batch(1)
 
 
+def vdsr_tflite(model, quantize: str, calibration_dir=None) -> bytes:
+    """VDSR converted in mode ``quantize``: int8 calibrated on ``calibration_dir`` (default:
+    the bundled images), with :data:`INT8_FLOAT_OPS` in float."""
+    if quantize != "int8":
+        return to_tflite(model, quantize)
+    calibration = calibration_dataset(calibration_dir).as_numpy_iterator()
+    return to_tflite(model, quantize, calibration, float_ops=INT8_FLOAT_OPS)
+
+
 def export_vdsr(model, quantize: str, out: str | Path, calibration_dir=None) -> dict:
     """Convert, write ``out`` and compare with Keras on a held-back 128x128 crop."""
-    calibration = None
-    if quantize == "int8":
-        calibration = calibration_dataset(calibration_dir).as_numpy_iterator()
-    data = to_tflite(model, quantize, calibration,
-                     float_ops=INT8_FLOAT_OPS if quantize == "int8" else ())
+    data = vdsr_tflite(model, quantize, calibration_dir)
     write_tflite(data, out)
     files = list_images(bundled_images_dir())
     sample = calibration_crops(files[:1], scales=(3,), crop=128, per_image=1, seed=1)

@@ -216,4 +216,4 @@ class PatchStream:
         self._stop.set()
 
     def __del__(self):
-        self._stop.set()
+        self.close()

@@ -120,7 +120,7 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
     def build_and_compile():
         model = VDSR(depth=recipe.depth, filters=recipe.filters)
         if recipe.init_weights:  # a resumed run's backup, if any, is restored over these
-            model.load_weights(recipe.init_weights, skip_mismatch=False)
+            model.load_weights(recipe.init_weights)
         model.compile(optimizer=make_optimizer(recipe, steps), loss=half_squared_error,
                       metrics=[psnr_metric], steps_per_execution=recipe.steps_per_execution)
         return model

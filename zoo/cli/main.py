@@ -315,18 +315,15 @@ def _add_export(commands):
 EXPORT_WARN_PSNR = 30.0  # dB against Keras; measured int8: DeepWarp 33, Texture Network 11
 
 
-def registry_family(preset: str) -> str | None:
-    from zoo.weights import registry
-
-    found = registry.available_presets().get(preset)
-    return found.family if found else None
-
-
 def _run_export(args):
     import zoo
 
-    if args.preset and registry_family(args.preset) != args.model:
-        raise SystemExit(f"zoo export: {args.preset!r} is not a preset of {args.model}")
+    from zoo.weights import registry
+
+    known = [p.name for p in registry.presets(args.model)]
+    if args.preset and args.preset not in known:
+        raise ZooError(f"{args.preset!r} is not a preset of {args.model}; "
+                       f"known: {', '.join(known)}")
     model = zoo.load(args.preset or args.model, weights=args.weights or "default")
     if args.model == "deepwarp":
         from zoo.export.deepwarp import export_deepwarp

@@ -35,8 +35,8 @@ below (3 = method, 3.1 = coarse-to-fine warping, 3.2 = lightness correction,
   modules, as A's ``depth_concat`` does (B concatenates it to the module input only).
   ``embedding_at="input"`` gives B's choice. On a phone it is far faster in int8:
   with random weights on 2 CPU threads, one eye pair took 1.8 ms against 8.9 ms
-  for ``"every"``, measured in the same run. No weights have been trained with it
-  yet.
+  for ``"every"``, measured in the same run. The preset
+  ``deepwarp_rendered_fast_cpu`` is trained with it (see its model card).
 * Coarse-to-fine warping (Sec. 3.1): a coarse module at half resolution (input
   and anchors average-pooled 2x2, as A's ``SpatialAveragePooling(2, 2)``) predicts
   a flow that is upsampled x2 to full resolution; a fine module at full
