@@ -116,3 +116,38 @@ def test_packed_luminance_gives_the_same_patches(tmp_path, folder, bank):
     packed = sr_data.make_patch_bank(sorted(written), progress=False)
     np.testing.assert_array_equal(packed.targets, bank.targets)
     np.testing.assert_allclose(packed.inputs, bank.inputs, atol=1e-6)
+
+
+def test_downscaled_copies_are_degraded_like_the_originals(folder, bank):
+    """--downscales 1,0.7,0.5: each copy is MATLAB's bicubic shrink of the uint8 Y, rounded,
+    then cut exactly like an original; the 1.0 copy gives the default bank's patches first."""
+    from zoo.image import luminance, read_image
+
+    files = sr_data.image_files([folder])
+    many = sr_data.make_patch_bank(files, progress=False, downscales=(1.0, 0.7, 0.5))
+    k = 0
+    for path in files:
+        y = luminance(read_image(path))
+        for factor in (1.0, 0.7, 0.5):
+            copy = y if factor == 1.0 else np.clip(
+                np.round(imresize(y.astype(np.float64), factor)), 0, 255).astype(np.uint8)
+            for s in (2, 3, 4):
+                h, w = (n - n % s for n in copy.shape)
+                bicubic = imresize(imresize(copy[:h, :w] / 255.0, 1 / s), s)
+                for i, j in sr_data.patch_grid(h, w, 41, 41):
+                    np.testing.assert_array_equal(many.targets[k, :, :, 0], copy[i:i + 41, j:j + 41])
+                    np.testing.assert_allclose(many.inputs[k, :, :, 0],
+                                               bicubic[i:i + 41, j:j + 41], atol=1e-6)
+                    k += 1
+    assert k == len(many) > len(bank)
+    # the default bank is the 1.0 copies only
+    ones = sr_data.make_patch_bank(files, progress=False, downscales=(1.0,))
+    np.testing.assert_array_equal(ones.targets, bank.targets)
+
+
+def test_cache_key_tells_downscales_apart(tmp_path, folder, bank):
+    files = sr_data.image_files([folder])
+    plain = sr_data.cached_patch_bank(files, tmp_path, progress=False)
+    many = sr_data.cached_patch_bank(files, tmp_path, progress=False, downscales=(1.0, 0.5))
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    assert len(plain) == len(bank) < len(many)

@@ -54,6 +54,49 @@ def test_clip_bound_follows_the_learning_rate_schedule():
     np.testing.assert_allclose(var.numpy(), [-0.02, 0.02, -0.0055], rtol=1e-5)
 
 
+def test_global_norm_clipping_then_l2_one_step():
+    """--clip norm (twtygqyy/pytorch-vdsr): all gradients scaled to a global norm of at most
+    clip_norm, then + l2 * w for kernels, as clip_grad_norm before torch SGD's weight decay."""
+    import keras
+
+    from zoo.training.optimizers import AdjustableClipSGD
+
+    lr, l2, clip_norm = 0.1, 0.01, 0.4
+    w0 = [np.array([[1.0, -2.0], [3.0, 0.5]], np.float32), np.array([1.0, 2.0], np.float32)]
+    kernel, bias = (keras.Variable(w) for w in w0)
+    grads = [np.array([[5.0, -0.1], [-7.0, 0.15]], np.float32), np.array([9.0, -0.05], np.float32)]
+    opt = AdjustableClipSGD(learning_rate=lr, momentum=0.9, theta=1e-9, l2=l2, clip_norm=clip_norm)
+    opt.apply(grads, [kernel, bias])
+    norm = np.sqrt(sum(np.sum(g.astype(np.float64) ** 2) for g in grads))
+    scale = clip_norm / norm  # < 1 here; theta plays no part
+    np.testing.assert_allclose(kernel.numpy(), w0[0] - lr * (scale * grads[0] + l2 * w0[0]),
+                               rtol=1e-6)
+    np.testing.assert_allclose(bias.numpy(), w0[1] - lr * scale * grads[1], rtol=1e-6)
+    # a gradient already inside the norm ball is left as it is
+    small = keras.Variable(np.zeros(2, np.float32))
+    AdjustableClipSGD(learning_rate=lr, momentum=0.0, l2=0.0, clip_norm=clip_norm).apply(
+        [np.array([0.1, -0.2], np.float32)], [small])
+    np.testing.assert_allclose(small.numpy(), [-0.01, 0.02], rtol=1e-6)
+    # the setting survives serialization
+    assert AdjustableClipSGD.from_config(opt.get_config()).clip_norm == clip_norm
+
+
+def test_train_cli_builds_the_pytorch_vdsr_variant():
+    from zoo.cli.main import build_parser, vdsr_recipe
+    from zoo.training.vdsr import make_optimizer
+
+    args = build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o", "--clip", "norm",
+                                      "--clip-norm", "0.3", "--downscales", "1,0.7,0.5"])
+    recipe = vdsr_recipe(args)
+    assert recipe.downscales == (1.0, 0.7, 0.5) and recipe.clip == "norm"
+    assert make_optimizer(recipe, steps_per_epoch=10).clip_norm == 0.3
+    default = vdsr_recipe(build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o"]))
+    assert default.downscales == (1.0,) and make_optimizer(default, 10).clip_norm is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o",
+                                   "--downscales", "1,1.5"])
+
+
 def test_loss_is_half_the_summed_squared_error_per_example(rng):
     from zoo.training.losses import half_squared_error, psnr_metric
 

@@ -6,6 +6,9 @@ each scale of {2, 3, 4} into one multi-scale set (Sec. 3.3), 41x41 patches
 (Sec. 4.1: "the receptive field ... 41 by 41 ... training images are split
 into 41 by 41 patches"), rotation and flip augmentation. Patches are taken at
 stride 41 as in the reference data script (the paper gives no stride).
+``downscales`` optionally adds smaller copies of each image before it is
+degraded (``(1.0, 0.7, 0.5)`` is what the data script of twtygqyy/pytorch-vdsr
+uses; the paper does not mention it): more patches with finer detail per pixel.
 
 The degradation is the one every SR evaluation uses (``zoo.sr.degrade``):
 ``bicubic = imresize(imresize(y, 1/s), s)`` on ``y`` cropped to a multiple of
@@ -31,12 +34,13 @@ from pathlib import Path
 import numpy as np
 
 from zoo.progress import progress as progress_bar
-from zoo.image import list_images, luminance, read_image
+from zoo.image import imresize, list_images, luminance, read_image
 from zoo.sr import degrade
 
 SCALES = (2, 3, 4)  # Sec. 3.3: one network for scale factors 2, 3 and 4
 PATCH_SIZE = 41  # Sec. 4.1
 STRIDE = 41  # reference data script; the paper is silent
+DOWNSCALES = (1.0,)  # the images as they are; see the module docstring
 
 
 @dataclass
@@ -61,19 +65,26 @@ def image_files(dirs: list[str | os.PathLike]) -> list[Path]:
     return [f for d in dirs for f in list_images(d)]
 
 
+def downscaled(y: np.ndarray, factor: float) -> np.ndarray:
+    """A uint8 ground-truth image shrunk by ``factor`` with MATLAB's bicubic (1.0: unchanged)."""
+    return y if factor == 1.0 else imresize(y, factor)  # uint8 in, rounded uint8 out
+
+
 def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SIZE,
-                    stride: int = STRIDE, progress: bool = True) -> PatchBank:
-    """Degrade every image at every scale and cut aligned patches."""
+                    stride: int = STRIDE, progress: bool = True,
+                    downscales=DOWNSCALES) -> PatchBank:
+    """Degrade every image (and its ``downscales`` copies) at every scale; cut aligned patches."""
     inputs, targets, patch_scales = [], [], []
     bar = progress_bar(len(files), "image", progress)
     for path in files:
-        y = luminance(read_image(path))
-        for scale in scales:
-            target, bicubic = degrade(y, scale)
-            for i, j in patch_grid(*target.shape, patch_size, stride):
-                inputs.append(bicubic[i:i + patch_size, j:j + patch_size])
-                targets.append(target[i:i + patch_size, j:j + patch_size])  # uint8
-                patch_scales.append(scale)
+        for factor in downscales:
+            y = downscaled(luminance(read_image(path)), factor)
+            for scale in scales:
+                target, bicubic = degrade(y, scale)
+                for i, j in patch_grid(*target.shape, patch_size, stride):
+                    inputs.append(bicubic[i:i + patch_size, j:j + patch_size])
+                    targets.append(target[i:i + patch_size, j:j + patch_size])  # uint8
+                    patch_scales.append(scale)
         if bar:
             bar.add(1)
     if not inputs:
@@ -86,16 +97,19 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
 
 def cached_patch_bank(files: list[Path], cache_dir: str | os.PathLike, scales=SCALES,
                       patch_size: int = PATCH_SIZE, stride: int = STRIDE,
-                      progress: bool = True) -> PatchBank:
+                      progress: bool = True, downscales=DOWNSCALES) -> PatchBank:
     """:func:`make_patch_bank`, saved as ``.npz`` under ``cache_dir`` keyed by files and settings."""
-    key = json.dumps({"files": [f"{f.resolve()}:{f.stat().st_size}" for f in files],
-                      "scales": list(scales), "patch": patch_size, "stride": stride})
+    settings = {"files": [f"{f.resolve()}:{f.stat().st_size}" for f in files],
+                "scales": list(scales), "patch": patch_size, "stride": stride}
+    if tuple(downscales) != DOWNSCALES:  # keeps the keys of existing caches
+        settings["downscales"] = [float(d) for d in downscales]
+    key = json.dumps(settings)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"sr_patches_{digest}.npz"
     if path.is_file():
         with np.load(path) as data:
             return PatchBank(data["inputs"], data["targets"], data["scales"])
-    bank = make_patch_bank(files, scales, patch_size, stride, progress)
+    bank = make_patch_bank(files, scales, patch_size, stride, progress, downscales)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, inputs=bank.inputs, targets=bank.targets, scales=bank.scales)

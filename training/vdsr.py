@@ -14,6 +14,12 @@ iterations with batch size 64)" cannot both hold for 291 images at three
 scales, so we keep its epoch count and schedule and let ``--steps-per-epoch``
 shorten an epoch for quicker runs.
 
+``--clip norm`` replaces the paper's per-element clipping by global-norm
+clipping at ``--clip-norm`` (0.4), and ``--downscales 1,0.7,0.5`` adds shrunk
+copies of the images: the recipe of twtygqyy/pytorch-vdsr (which also uses batch
+128 and a decay every 10 of 50 epochs), reported there at 37.65 / 33.77 / 31.45
+dB on Set5, above the paper.
+
 ``--optimizer adam`` replaces SGD by Adam (default learning rate 1e-4, no
 clipping, same step schedule): what most re-implementations use, and faster on
 short budgets.
@@ -51,7 +57,10 @@ class VDSRRecipe:
     learning_rate: float | None = None  # None: 0.1 for SGD, 1e-4 for Adam
     momentum: float = 0.9  # Sec. 4.1
     weight_decay: float = 1e-4  # Sec. 4.1
+    clip: str = "adjustable"  # Sec. 3.3; "norm": global-norm clipping (pytorch-vdsr)
     clip_theta: float = 0.01  # Sec. 3.3 gives the rule, not the value
+    clip_norm: float = 0.4  # for clip="norm": twtygqyy/pytorch-vdsr's default
+    downscales: tuple[float, ...] = sr_data.DOWNSCALES
     lr_decay_epochs: int = 20  # Sec. 4.1: "decreased by a factor of 10 every 20 epochs"
     lr_decay_factor: float = 0.1
     depth: int = 20
@@ -80,8 +89,11 @@ def learning_rate_schedule(recipe: VDSRRecipe, steps_per_epoch: int):
 def make_optimizer(recipe: VDSRRecipe, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     lr = learning_rate_schedule(recipe, steps_per_epoch)
     if recipe.optimizer == "sgd":
+        if recipe.clip not in ("adjustable", "norm"):
+            raise ValueError(f"unknown clipping {recipe.clip!r}; use adjustable or norm")
         return AdjustableClipSGD(learning_rate=lr, momentum=recipe.momentum,
-                                 theta=recipe.clip_theta, l2=recipe.weight_decay)
+                                 theta=recipe.clip_theta, l2=recipe.weight_decay,
+                                 clip_norm=recipe.clip_norm if recipe.clip == "norm" else None)
     if recipe.optimizer == "adam":
         return keras.optimizers.Adam(learning_rate=lr)
     raise ValueError(f"unknown optimizer {recipe.optimizer!r}; use sgd or adam")
@@ -90,9 +102,10 @@ def make_optimizer(recipe: VDSRRecipe, steps_per_epoch: int) -> keras.optimizers
 def load_patches(recipe: VDSRRecipe, out_dir: Path) -> sr_data.PatchBank:
     files = sr_data.image_files(recipe.data)
     print(f"VDSR data: {len(files)} images from {', '.join(map(str, recipe.data))}, "
-          f"scales {list(recipe.scales)}")
+          f"scales {list(recipe.scales)}, sizes {list(recipe.downscales)}")
     bank = sr_data.cached_patch_bank(files, recipe.cache_dir or out_dir / "cache",
-                                     recipe.scales, recipe.patch_size, recipe.stride)
+                                     recipe.scales, recipe.patch_size, recipe.stride,
+                                     downscales=recipe.downscales)
     print(f"{len(bank)} patches of {recipe.patch_size}x{recipe.patch_size}")
     return bank
 

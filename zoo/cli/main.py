@@ -63,6 +63,16 @@ def _scales(text: str) -> list[int]:
     return scales
 
 
+def _downscales(text: str) -> list[float]:
+    try:
+        factors = [float(f) for f in text.split(",") if f.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"downscales must be numbers like 1,0.7,0.5, got {text!r}")
+    if not factors or any(not 0 < f <= 1 for f in factors):
+        raise argparse.ArgumentTypeError(f"downscales must be in (0, 1], got {text!r}")
+    return factors
+
+
 # ---------------------------------------------------------------- list
 def _add_list(commands):
     p = commands.add_parser("list", help="every model and the pretrained weights it has")
@@ -209,8 +219,14 @@ def _add_train_vdsr(models):
     p.add_argument("--lr-decay-epochs", type=int, default=20)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--clip", choices=("adjustable", "norm"), default="adjustable",
+                   help="sgd: the paper's per-element clipping, or global-norm clipping")
     p.add_argument("--clip-theta", type=float, default=0.01,
                    help="adjustable clipping: gradients clipped to [-theta/lr, theta/lr]")
+    p.add_argument("--clip-norm", type=float, default=0.4,
+                   help="--clip norm: gradients scaled to a global L2 norm of at most this")
+    p.add_argument("--downscales", type=_downscales, default=[1.0], metavar="F,F,...",
+                   help="also train on the images shrunk by these factors, e.g. 1,0.7,0.5")
     p.add_argument("--patch-size", type=int, default=41)
     p.add_argument("--stride", type=int, help="between patches (default: the patch size)")
     p.add_argument("--steps-per-execution", type=int, default=1,
@@ -234,7 +250,8 @@ def vdsr_recipe(args):
         data=args.data, scales=tuple(args.scales), batch_size=args.batch_size,
         epochs=args.epochs, steps_per_epoch=args.steps_per_epoch, optimizer=args.optimizer,
         learning_rate=args.lr, lr_decay_epochs=args.lr_decay_epochs, momentum=args.momentum,
-        weight_decay=args.weight_decay, clip_theta=args.clip_theta, patch_size=args.patch_size,
+        weight_decay=args.weight_decay, clip=args.clip, clip_theta=args.clip_theta,
+        clip_norm=args.clip_norm, downscales=tuple(args.downscales), patch_size=args.patch_size,
         stride=args.stride or args.patch_size, depth=args.depth, filters=args.filters,
         seed=args.seed, cache_dir=args.cache_dir, steps_per_execution=args.steps_per_execution,
         init_weights=args.init_weights)
