@@ -14,7 +14,18 @@ to the time left rather than fixed in advance:
 
 Everything after ``--`` goes to both ``zoo train vdsr`` commands unchanged. The
 real command is printed (``command:``) and written to ``OUT/command.txt``: that
-is the command a model card quotes.
+is the command a model card quotes. ``--eval DIR`` then prints the ``zoo eval
+vdsr`` table of the result on DIR (e.g. Set5 packed to Y with
+``zoo.training.pack_luminance``) and writes it to ``OUT/eval.json``, so that a
+short lease shows at once whether another run is worth its time.
+
+The run planned for the next GPU session: the data and optimizer of
+twtygqyy/pytorch-vdsr (reported there at 37.65 / 33.77 / 31.45 dB on Set5),
+which the Adam runs of ``vdsr_291_h200`` (37.35 / 33.47 / 31.17) did not use::
+
+    KERAS_BACKEND=jax python benchmarks/vdsr_gpu.py --data y291/T91 y291/BSD200 \
+        --out /tmp/vdsr --deadline 540 --epochs 40 --eval set5y -- --clip norm \
+        --downscales 1,0.7,0.5 --batch-size 128 --lr-decay-epochs 10 --steps-per-execution 16
 """
 
 from __future__ import annotations
@@ -104,6 +115,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--calibration-steps", type=int, default=480)
     parser.add_argument("--margin", type=float, default=20.0,
                         help="seconds kept for saving and the unexpected")
+    parser.add_argument("--eval", metavar="DIR",
+                        help="afterwards, print the zoo eval vdsr table of the result on DIR")
     args = parser.parse_args(own)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -128,6 +141,10 @@ def main(argv: list[str] | None = None) -> None:
         **timing, "steps": steps * args.epochs, "train_command_s": elapsed,
         "backend": os.environ.get("KERAS_BACKEND", "")}, indent=2))
     print(f"done: {steps * args.epochs} steps in {elapsed:.0f} s", flush=True)
+    if args.eval:
+        run([sys.executable, "-m", "zoo.cli.main", "eval", "vdsr", "--data", args.eval,
+             "--scales", "2,3,4", "--weights", str(out / "run" / "final.weights.h5"),
+             "--json", str(out / "eval.json")])
 
 
 if __name__ == "__main__":

@@ -151,3 +151,10 @@ def test_cache_key_tells_downscales_apart(tmp_path, folder, bank):
     many = sr_data.cached_patch_bank(files, tmp_path, progress=False, downscales=(1.0, 0.5))
     assert len(list(tmp_path.glob("*.npz"))) == 2
     assert len(plain) == len(bank) < len(many)
+
+
+def test_worker_processes_give_the_same_bank(folder, bank):
+    two = sr_data.make_patch_bank(sr_data.image_files([folder]), progress=False, processes=2)
+    np.testing.assert_array_equal(two.inputs, bank.inputs)
+    np.testing.assert_array_equal(two.targets, bank.targets)
+    np.testing.assert_array_equal(two.scales, bank.scales)

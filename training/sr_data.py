@@ -13,8 +13,8 @@ uses; the paper does not mention it): more patches with finer detail per pixel.
 The degradation is the one every SR evaluation uses (``zoo.sr.degrade``):
 ``bicubic = imresize(imresize(y, 1/s), s)`` on ``y`` cropped to a multiple of
 ``s``, with MATLAB's kernel. It runs once in NumPy (about a minute for the
-291 images) and is cached on disk; :func:`patch_dataset` then streams the
-patches through ``tf.data`` with a seeded shuffle, random dihedral
+291 images on one core; ``processes`` shares it out) and is cached on disk;
+:func:`patch_dataset` then streams the patches through ``tf.data`` with a seeded shuffle, random dihedral
 augmentation (the 8 rotations and flips) and ``prefetch(AUTOTUNE)``.
 :class:`PatchStream` is the same stream without TensorFlow, for the JAX
 backend on machines that have no TensorFlow.
@@ -70,23 +70,56 @@ def downscaled(y: np.ndarray, factor: float) -> np.ndarray:
     return y if factor == 1.0 else imresize(y, factor)  # uint8 in, rounded uint8 out
 
 
+def image_patches(path: Path, scales=SCALES, patch_size: int = PATCH_SIZE, stride: int = STRIDE,
+                  downscales=DOWNSCALES) -> tuple[list, list, list]:
+    """One image's aligned ``(inputs, targets, scales)`` patches, copy by copy, scale by scale."""
+    inputs, targets, patch_scales = [], [], []
+    for factor in downscales:
+        y = downscaled(luminance(read_image(path)), factor)
+        for scale in scales:
+            target, bicubic = degrade(y, scale)
+            for i, j in patch_grid(*target.shape, patch_size, stride):
+                inputs.append(bicubic[i:i + patch_size, j:j + patch_size])
+                targets.append(target[i:i + patch_size, j:j + patch_size])  # uint8
+                patch_scales.append(scale)
+    return inputs, targets, patch_scales
+
+
+def _image_patches(job):
+    return image_patches(*job)
+
+
 def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SIZE,
                     stride: int = STRIDE, progress: bool = True,
-                    downscales=DOWNSCALES) -> PatchBank:
-    """Degrade every image (and its ``downscales`` copies) at every scale; cut aligned patches."""
+                    downscales=DOWNSCALES, processes: int = 1) -> PatchBank:
+    """Degrade every image (and its ``downscales`` copies) at every scale; cut aligned patches.
+
+    ``processes`` worker processes share the images; the bank is the same, in
+    file order, whatever their number.
+    """
+    jobs = [(path, tuple(scales), patch_size, stride, tuple(downscales)) for path in files]
+    processes = max(1, min(processes, len(jobs)))
     inputs, targets, patch_scales = [], [], []
     bar = progress_bar(len(files), "image", progress)
-    for path in files:
-        for factor in downscales:
-            y = downscaled(luminance(read_image(path)), factor)
-            for scale in scales:
-                target, bicubic = degrade(y, scale)
-                for i, j in patch_grid(*target.shape, patch_size, stride):
-                    inputs.append(bicubic[i:i + patch_size, j:j + patch_size])
-                    targets.append(target[i:i + patch_size, j:j + patch_size])  # uint8
-                    patch_scales.append(scale)
-        if bar:
-            bar.add(1)
+    pool = None
+    if processes > 1:
+        import multiprocessing
+
+        pool = multiprocessing.get_context("spawn").Pool(processes)
+    try:
+        parts = pool.imap(_image_patches, jobs) if pool else map(_image_patches, jobs)
+        for x, y, s in parts:
+            inputs += x
+            targets += y
+            patch_scales += s
+            if bar:
+                bar.add(1)
+        if pool:
+            pool.close()
+    finally:
+        if pool:
+            pool.terminate()
+            pool.join()
     if not inputs:
         raise ValueError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images")
     return PatchBank(
@@ -97,7 +130,8 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
 
 def cached_patch_bank(files: list[Path], cache_dir: str | os.PathLike, scales=SCALES,
                       patch_size: int = PATCH_SIZE, stride: int = STRIDE,
-                      progress: bool = True, downscales=DOWNSCALES) -> PatchBank:
+                      progress: bool = True, downscales=DOWNSCALES,
+                      processes: int = 1) -> PatchBank:
     """:func:`make_patch_bank`, saved as ``.npz`` under ``cache_dir`` keyed by files and settings."""
     settings = {"files": [f"{f.resolve()}:{f.stat().st_size}" for f in files],
                 "scales": list(scales), "patch": patch_size, "stride": stride}
@@ -109,7 +143,7 @@ def cached_patch_bank(files: list[Path], cache_dir: str | os.PathLike, scales=SC
     if path.is_file():
         with np.load(path) as data:
             return PatchBank(data["inputs"], data["targets"], data["scales"])
-    bank = make_patch_bank(files, scales, patch_size, stride, progress, downscales)
+    bank = make_patch_bank(files, scales, patch_size, stride, progress, downscales, processes)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npz")
     np.savez(tmp, inputs=bank.inputs, targets=bank.targets, scales=bank.scales)

@@ -28,6 +28,7 @@ short budgets.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -69,6 +70,7 @@ class VDSRRecipe:
     cache_dir: str | None = None
     steps_per_execution: int = 1  # steps per call from Python: larger keeps a GPU busy
     init_weights: str | None = None  # start from these weights (fine-tuning), not He init
+    processes: int | None = None  # for preparing the patches; None: one per CPU, at most 16
 
 
 def learning_rate_schedule(recipe: VDSRRecipe, steps_per_epoch: int):
@@ -105,7 +107,8 @@ def load_patches(recipe: VDSRRecipe, out_dir: Path) -> sr_data.PatchBank:
           f"scales {list(recipe.scales)}, sizes {list(recipe.downscales)}")
     bank = sr_data.cached_patch_bank(files, recipe.cache_dir or out_dir / "cache",
                                      recipe.scales, recipe.patch_size, recipe.stride,
-                                     downscales=recipe.downscales)
+                                     downscales=recipe.downscales,
+                                     processes=recipe.processes or min(os.cpu_count() or 1, 16))
     print(f"{len(bank)} patches of {recipe.patch_size}x{recipe.patch_size}")
     return bank
 
