@@ -23,9 +23,10 @@ The run planned for the next GPU session: the data and optimizer of
 twtygqyy/pytorch-vdsr (reported there at 37.65 / 33.77 / 31.45 dB on Set5),
 which the Adam runs of ``vdsr_291_h200`` (37.35 / 33.47 / 31.17) did not use::
 
-    KERAS_BACKEND=jax python benchmarks/vdsr_gpu.py --data y291/T91 y291/BSD200 \
-        --out /tmp/vdsr --deadline 540 --epochs 40 --eval set5y -- --clip norm \
-        --downscales 1,0.7,0.5 --batch-size 128 --lr-decay-epochs 10 --steps-per-execution 16
+    KERAS_BACKEND=jax python benchmarks/vdsr_gpu.py --data y291/T91 y291/BSD200 \\
+        --out /tmp/vdsr --deadline 520 --epochs 40 --eval set5y/Set5 -- --clip norm \\
+        --no-biases --downscales 1,0.7,0.5 --batch-size 128 --lr-decay-epochs 10 \\
+        --steps-per-execution 16 --checkpoint-every 4000
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ def measure(train_args: list[str]) -> dict:
     recipe = vdsr_recipe(args)
     train(recipe, RunConfig(out_dir=args.out, epochs=1, steps_per_epoch=recipe.steps_per_epoch,
                             checkpoint_every=10**9, callbacks=[Clock()]))
+    if len(marks) < 3:
+        raise SystemExit(f"calibration saw {len(marks)} step marks: give --calibration-steps "
+                         "at least 3 times --steps-per-execution")
     (b0, t1), (b1, t2) = marks[len(marks) // 3], marks[-1]
     return {"step_s": (t2 - t1) / (b1 - b0), "startup_s": marks[0][1] - began}
 

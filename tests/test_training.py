@@ -127,6 +127,25 @@ def tiny_folder(tmp_path_factory):
     return path
 
 
+def test_no_biases_keeps_them_at_zero_while_the_kernels_train(tmp_path, tiny_folder):
+    """--no-biases: the pytorch-vdsr variant trains kernels only; the file loads into VDSR()."""
+    from zoo.models.vdsr import VDSR
+    from zoo.training.vdsr import VDSRRecipe, train
+
+    start = VDSR(depth=3, filters=4)
+    start.save_weights(tmp_path / "start.weights.h5")
+    recipe = VDSRRecipe(data=[str(tiny_folder)], depth=3, filters=4, batch_size=4, epochs=1,
+                        steps_per_epoch=3, clip="norm", biases=False, processes=1,
+                        init_weights=str(tmp_path / "start.weights.h5"))
+    model, _ = train(recipe, out_dir=tmp_path / "run", verbose=0)
+    assert [v.name for v in model.trainable_variables] == ["kernel"] * 3
+    fresh = VDSR(depth=3, filters=4)
+    fresh.load_weights(tmp_path / "run" / "final.weights.h5")
+    for layer, first in zip(fresh.layers[1:4], start.layers[1:4]):
+        assert np.all(np.asarray(layer.bias) == 0)
+        assert not np.allclose(np.asarray(layer.kernel), np.asarray(first.kernel))
+
+
 def read_history(run_dir):
     with open(run_dir / "history.csv") as f:
         return list(csv.DictReader(f))

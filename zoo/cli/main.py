@@ -233,6 +233,8 @@ def _add_train_vdsr(models):
                    help="training steps per call from Python (e.g. 16 on a GPU)")
     p.add_argument("--init-weights", metavar="W.weights.h5",
                    help="fine-tune: start from these weights instead of He initialisation")
+    p.add_argument("--no-biases", dest="biases", action="store_false",
+                   help="biases fixed at zero, as in twtygqyy/pytorch-vdsr (see --clip norm)")
     p.add_argument("--depth", type=int, default=20)
     p.add_argument("--filters", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
@@ -254,7 +256,7 @@ def vdsr_recipe(args):
         clip_norm=args.clip_norm, downscales=tuple(args.downscales), patch_size=args.patch_size,
         stride=args.stride or args.patch_size, depth=args.depth, filters=args.filters,
         seed=args.seed, cache_dir=args.cache_dir, steps_per_execution=args.steps_per_execution,
-        init_weights=args.init_weights)
+        init_weights=args.init_weights, biases=args.biases)
 
 
 def _run_train(args):
