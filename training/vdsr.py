@@ -67,7 +67,7 @@ class VDSRRecipe:
     momentum: float = 0.9  # Sec. 4.1
     weight_decay: float = 1e-4  # Sec. 4.1
     clip: str = "adjustable"  # Sec. 3.3; "norm": global-norm clipping (pytorch-vdsr)
-    clip_theta: float = 0.01  # Sec. 3.3 gives the rule, not the value
+    clip_theta: float = 1e-4  # Sec. 3.3 gives the rule, not the value; see AdjustableClipSGD
     clip_norm: float = 0.4  # for clip="norm": twtygqyy/pytorch-vdsr's default
     downscales: tuple[float, ...] = sr_data.DOWNSCALES
     lr_decay_epochs: int = 20  # Sec. 4.1: "decreased by a factor of 10 every 20 epochs"

@@ -221,7 +221,7 @@ def _add_train_vdsr(models):
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--clip", choices=("adjustable", "norm"), default="adjustable",
                    help="sgd: the paper's per-element clipping, or global-norm clipping")
-    p.add_argument("--clip-theta", type=float, default=0.01,
+    p.add_argument("--clip-theta", type=float, default=1e-4,
                    help="adjustable clipping: gradients clipped to [-theta/lr, theta/lr]")
     p.add_argument("--clip-norm", type=float, default=0.4,
                    help="--clip norm: gradients scaled to a global L2 norm of at most this")
