@@ -14,8 +14,9 @@ The degradation is the one every SR evaluation uses (``zoo.sr.degrade``):
 ``bicubic = imresize(imresize(y, 1/s), s)`` on ``y`` cropped to a multiple of
 ``s``, with MATLAB's kernel. It runs once in NumPy (about a minute for the
 291 images on one core; ``processes`` shares it out) and is cached on disk;
-:func:`patch_dataset` then streams the patches through ``tf.data`` with a seeded shuffle, random dihedral
-augmentation (the 8 rotations and flips) and ``prefetch(AUTOTUNE)``.
+:func:`patch_dataset` then streams the patches through ``tf.data`` with a
+seeded shuffle, random dihedral augmentation (the 8 rotations and flips) and
+``prefetch(AUTOTUNE)``.
 :class:`PatchStream` is the same stream without TensorFlow, for the JAX
 backend on machines that have no TensorFlow.
 """
@@ -89,6 +90,17 @@ def _image_patches(job):
     return image_patches(*job)
 
 
+def _each_image_patches(jobs: list[tuple], processes: int):
+    """:func:`image_patches` of each job, in order, in ``processes`` worker processes."""
+    if processes <= 1:
+        yield from map(_image_patches, jobs)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        yield from pool.imap(_image_patches, jobs)
+
+
 def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SIZE,
                     stride: int = STRIDE, progress: bool = True,
                     downscales=DOWNSCALES, processes: int = 1) -> PatchBank:
@@ -98,28 +110,14 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
     file order, whatever their number.
     """
     jobs = [(path, tuple(scales), patch_size, stride, tuple(downscales)) for path in files]
-    processes = max(1, min(processes, len(jobs)))
     inputs, targets, patch_scales = [], [], []
     bar = progress_bar(len(files), "image", progress)
-    pool = None
-    if processes > 1:
-        import multiprocessing
-
-        pool = multiprocessing.get_context("spawn").Pool(processes)
-    try:
-        parts = pool.imap(_image_patches, jobs) if pool else map(_image_patches, jobs)
-        for x, y, s in parts:
-            inputs += x
-            targets += y
-            patch_scales += s
-            if bar:
-                bar.add(1)
-        if pool:
-            pool.close()
-    finally:
-        if pool:
-            pool.terminate()
-            pool.join()
+    for x, y, s in _each_image_patches(jobs, min(processes, len(jobs))):
+        inputs += x
+        targets += y
+        patch_scales += s
+        if bar:
+            bar.add(1)
     if not inputs:
         raise ValueError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images")
     return PatchBank(
