@@ -75,8 +75,9 @@ def image_patches(path: Path, scales=SCALES, patch_size: int = PATCH_SIZE, strid
                   downscales=DOWNSCALES) -> tuple[list, list, list]:
     """One image's aligned ``(inputs, targets, scales)`` patches, copy by copy, scale by scale."""
     inputs, targets, patch_scales = [], [], []
+    original = luminance(read_image(path))  # read once, shrunk per copy
     for factor in downscales:
-        y = downscaled(luminance(read_image(path)), factor)
+        y = downscaled(original, factor)
         for scale in scales:
             target, bicubic = degrade(y, scale)
             for i, j in patch_grid(*target.shape, patch_size, stride):
