@@ -43,6 +43,7 @@ from zoo.models.deepwarp import DeepWarp
 from . import eyes
 from .losses import half_squared_error
 from .trainer import RunConfig, fit, write_config
+from .workers import map_in_workers
 
 EVAL_SEED = 1_000_003  # held out: training draws use `seed` (0 by default)
 BANK_KEYS = ("input", "target", "landmarks", "redirection")
@@ -93,13 +94,7 @@ def render_pairs(n: int, seed: int, processes: int = 1, chunk: int = 32, **kwarg
     """``n`` pairs of :class:`eyes.PairBatches` ``(seed, chunk)``, in ``processes`` workers."""
     steps = -(-n // chunk)
     jobs = [(seed, i, chunk, kwargs) for i in range(steps)]
-    if processes > 1:
-        import multiprocessing
-
-        with multiprocessing.get_context("spawn").Pool(processes) as pool:
-            parts = pool.map(_render, jobs)
-    else:
-        parts = [_render(job) for job in jobs]
+    parts = list(map_in_workers(_render, jobs, processes))
     return {k: np.concatenate([p[k] for p in parts])[:n] for k in BANK_KEYS}
 
 

@@ -38,6 +38,8 @@ from zoo.progress import progress as progress_bar
 from zoo.image import imresize, list_images, luminance, read_image
 from zoo.sr import degrade
 
+from .workers import map_in_workers
+
 SCALES = (2, 3, 4)  # Sec. 3.3: one network for scale factors 2, 3 and 4
 PATCH_SIZE = 41  # Sec. 4.1
 STRIDE = 41  # reference data script; the paper is silent
@@ -91,17 +93,6 @@ def _image_patches(job):
     return image_patches(*job)
 
 
-def _each_image_patches(jobs: list[tuple], processes: int):
-    """:func:`image_patches` of each job, in order, in ``processes`` worker processes."""
-    if processes <= 1:
-        yield from map(_image_patches, jobs)
-        return
-    import multiprocessing
-
-    with multiprocessing.get_context("spawn").Pool(processes) as pool:
-        yield from pool.imap(_image_patches, jobs)
-
-
 def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SIZE,
                     stride: int = STRIDE, progress: bool = True,
                     downscales=DOWNSCALES, processes: int = 1) -> PatchBank:
@@ -113,7 +104,7 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
     jobs = [(path, tuple(scales), patch_size, stride, tuple(downscales)) for path in files]
     inputs, targets, patch_scales = [], [], []
     bar = progress_bar(len(files), "image", progress)
-    for x, y, s in _each_image_patches(jobs, min(processes, len(jobs))):
+    for x, y, s in map_in_workers(_image_patches, jobs, processes):
         inputs += x
         targets += y
         patch_scales += s
