@@ -221,9 +221,11 @@ def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None) -> Gaz
     patch_marks = np.stack([eyes.box_landmarks(m, b, size) for m, b in zip(marks, boxes)])
     outputs = keras.Model(model.inputs, [model.output, model.get_layer("flow").output,
                                          model.get_layer("warp").output])
-    out, flow, warped = (np.asarray(t) for t in outputs.predict_on_batch(
+    # A direct call, not predict_on_batch: that traces a new function for every
+    # call (a fresh model per photo), which TensorFlow reports as retracing.
+    out, flow, warped = (np.asarray(keras.ops.convert_to_numpy(t)) for t in outputs(
         [patches, eyes.anchor_maps(patch_marks, size),
-         np.full((len(marks), 1), angle, np.float32)]))
+         np.full((len(marks), 1), angle, np.float32)], training=False))
     photo = image.astype(np.float64) / 255.0
     for i, box in enumerate(boxes):
         photo = blend_eye(photo, box, flow[i], out[i] - warped[i])
