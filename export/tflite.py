@@ -17,6 +17,8 @@ XNNPACK).
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -77,7 +79,8 @@ def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = N
     # Without the model as `trackable_obj` the converter freezes the weights into
     # constants; with it, Keras 3 variables stay resource variables that the
     # interpreter cannot read.
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
+    with _absl_quiet("trackable_obj"):  # that deprecation notice is the choice explained above
+        converter = tf.lite.TFLiteConverter.from_concrete_functions([serve.get_concrete_function()])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantize != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -104,6 +107,20 @@ def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = N
         raise ExportError(f"conversion to builtin TFLite ops failed: {first.strip()[:300]}") from None
     check_builtin_only(data)
     return data
+
+
+@contextlib.contextmanager
+def _absl_quiet(fragment: str):
+    """Drop TensorFlow's (absl) log records that contain ``fragment`` for the block."""
+    def keep(record):
+        return fragment not in record.getMessage()
+
+    logger = logging.getLogger("absl")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def _selectively_quantized(tf, converter, debug_batches, float_ops) -> bytes:
