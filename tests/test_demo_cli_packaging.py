@@ -119,6 +119,19 @@ def test_cli_help_and_errors():
     assert result.returncode == 2 and "scales must be integers" in result.stderr
 
 
+def test_cli_help_shows_defaults():
+    """Each option's help ends with its default, read from the parser itself."""
+    from zoo.cli.main import build_parser
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    vdsr = train._subparsers._group_actions[0].choices["vdsr"]
+    text = " ".join(vdsr.format_help().split())
+    assert "--batch-size BATCH_SIZE global batch (all replicas) (default: 64)" in text
+    assert "--scales SCALES default: 2,3,4" in text
+    assert "--stride STRIDE between patches (default: the patch size)" in text  # not repeated
+    assert "--no-biases biases fixed at zero" in text and "default: True" not in text
+
+
 def test_wheel_installs_only_the_zoo_package(tmp_path):
     """`training/` and `export/` must land as `zoo.training` and `zoo.export`, data included."""
     # Build from a copy without `build/`: setuptools reuses a stale build/lib,

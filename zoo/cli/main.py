@@ -50,7 +50,29 @@ def build_parser() -> argparse.ArgumentParser:
     for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale, _add_dip,
                 _add_gaze, _add_texture, _add_style):
         add(commands)
+    _show_defaults(parser)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """End the help of every option (here and in all sub-commands) with its default."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _show_defaults(sub)
+        elif action.option_strings and _worth_showing(action.default):
+            help_text = action.help or ""
+            if "default" not in help_text:
+                default = action.default
+                if isinstance(default, (list, tuple)):
+                    default = ",".join(str(d) for d in default)
+                shown = f"default: {default}".replace("%", "%%")
+                action.help = f"{help_text} ({shown})" if help_text else shown
+
+
+def _worth_showing(default) -> bool:
+    return default is not None and not isinstance(default, bool) and default != [] \
+        and default is not argparse.SUPPRESS
 
 
 def _scales(text: str) -> list[int]:
