@@ -130,6 +130,18 @@ def test_cli_help_shows_defaults():
     assert "--no-biases biases fixed at zero" in text and "default: True" not in text
 
 
+def test_cli_top_level_help_has_an_example_per_command():
+    """`zoo --help` tells a user what the zoo is and shows one example line for every command."""
+    result = run_zoo("--help")
+    assert result.returncode == 0
+    head, examples = result.stdout.split("examples:\n")
+    assert "Generative ConvNets in Keras" in head and "``" not in head
+    listed = re.findall(r"^    (\w+)  ", head.split("COMMAND\n", 1)[1], flags=re.M)
+    assert len(listed) == 10
+    shown = set(re.findall(r"^  zoo (\w+)", examples, flags=re.M))
+    assert shown == set(listed)
+
+
 def test_wheel_installs_only_the_zoo_package(tmp_path):
     """`training/` and `export/` must land as `zoo.training` and `zoo.export`, data included."""
     # Build from a copy without `build/`: setuptools reuses a stale build/lib,

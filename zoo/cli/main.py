@@ -1,17 +1,23 @@
-"""The ``zoo`` command: parses arguments and calls library functions, nothing more.
+"""Generative ConvNets in Keras: pretrained models, training, Set5 evaluation and TFLite export.
 
-    zoo list
-    zoo demo [--out DIR]
-    zoo train vdsr --data DIR [DIR ...] --out RUN_DIR
-    zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
-    zoo export vdsr --quantize int8 --out vdsr.tflite
-    zoo export deepwarp --quantize int8 --out deepwarp.tflite
-    zoo export texture_nets --weights generator.weights.h5 --quantize int8 --out texture.tflite
-    zoo upscale IN OUT --scale S
-    zoo gaze IN OUT --angle DEG
-    zoo texture SRC --size N --out OUT [--iters K --optimizer lbfgs|adam --backbone random]
-    zoo style CONTENT STYLE --out OUT [--style-weight W --init content --preserve-color]
+examples:
+  zoo list
+  zoo demo [--out DIR]
+  zoo train vdsr --data DIR [DIR ...] --out RUN_DIR
+  zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
+  zoo export vdsr --quantize int8 --out vdsr.tflite
+  zoo export deepwarp --quantize int8 --out deepwarp.tflite
+  zoo export texture_nets --weights generator.weights.h5 --quantize int8 --out texture.tflite
+  zoo upscale IN OUT --scale S
+  zoo dip denoise IN --out OUT
+  zoo gaze IN OUT --angle DEG
+  zoo texture SRC --size N --out OUT [--iters K --optimizer lbfgs|adam --backbone random]
+  zoo style CONTENT STYLE --out OUT [--style-weight W --init content --preserve-color]
+
+'zoo COMMAND --help' lists a command's options and their defaults.
 """
+# This module only parses arguments and calls library functions; the docstring above is the
+# top-level `zoo --help` (first paragraph: description; the rest: epilog).
 
 from __future__ import annotations
 
@@ -45,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoo", description=__doc__.split("\n\n")[0])
+    description, epilog = __doc__.split("\n\n", 1)
+    parser = argparse.ArgumentParser(prog="zoo", description=description, epilog=epilog,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (_add_list, _add_demo, _add_train, _add_eval, _add_export, _add_upscale, _add_dip,
                 _add_gaze, _add_texture, _add_style):
