@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.errors import ZooError
+from zoo.native_output import QUANTIZER_SETTINGS, held_stderr
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
 
@@ -96,7 +97,8 @@ def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = N
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
-        with warnings.catch_warnings():  # float in/out int8 models: expected, not a problem
+        with warnings.catch_warnings(), held_stderr(drop=QUANTIZER_SETTINGS):
+            # float in/out int8 models: expected, not a problem
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             if quantize == "int8" and float_ops:
                 data = _selectively_quantized(tf, converter, batches[:1], float_ops)

@@ -22,6 +22,8 @@ examples:
 from __future__ import annotations
 
 import argparse
+import importlib.abc
+import importlib.util
 import os
 import sys
 
@@ -40,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if "tensorflow" not in sys.modules:
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
     try:
         return args.run(args) or 0
     except ZooError as err:
@@ -48,6 +52,39 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
         return 130
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Drops TensorFlow's start-up lines (see ``zoo.native_output``) when it is first imported,
+    whenever that is: the import stays lazy, so a bad argument is still refused at once."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)  # once, and let the normal finders locate it
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+class _QuietLoader:
+    """The wrapped module loader, with ``exec_module`` run under ``held_stderr``."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        from zoo.native_output import TENSORFLOW_STARTUP, held_stderr
+
+        with held_stderr(drop=TENSORFLOW_STARTUP):
+            self.loader.exec_module(module)
 
 
 def build_parser() -> argparse.ArgumentParser:
