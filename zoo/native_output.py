@@ -6,11 +6,14 @@ lines through absl before its logging is set up ("All log messages before absl::
 reach them; the int8 quantizer prints its settings ("fully_quantize: 0, ..."). ``held_stderr``
 catches file descriptor 2 for a block and then writes back every line except the known noise,
 so no warning or error is lost; if the block raises, everything is written back.
+``quiet_tensorflow_import`` applies it to TensorFlow's first import, whenever that comes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
+import importlib.util
 import os
 import re
 import sys
@@ -51,3 +54,45 @@ def held_stderr(drop: re.Pattern):
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
+
+
+def quiet_tensorflow_import() -> None:
+    """Drop TensorFlow's start-up lines when it is next imported (the ``zoo`` command calls this).
+
+    Nothing is imported here: TensorFlow still loads only when a command needs it, so a bad
+    argument is refused at once.
+    """
+    if "tensorflow" in sys.modules or any(isinstance(f, _QuietTensorFlowFinder)
+                                          for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
+    """Finds ``tensorflow`` as usual, once, and wraps its loader in ``_HeldStartupLoader``."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _HeldStartupLoader(spec.loader)
+        return spec
+
+
+class _HeldStartupLoader:
+    """The wrapped loader, its ``exec_module`` run under ``held_stderr(TENSORFLOW_STARTUP)``."""
+
+    def __init__(self, loader):
+        self.loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self.loader, name)
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        with held_stderr(drop=TENSORFLOW_STARTUP):
+            self.loader.exec_module(module)

@@ -22,16 +22,16 @@ examples:
 from __future__ import annotations
 
 import argparse
-import importlib.abc
-import importlib.util
 import os
 import sys
 
-# Before TensorFlow is first imported: hide its C++ start-up chatter (CUDA probing on CPU-only
-# machines, oneDNN notices); real failures still raise Python exceptions.
+# Before TensorFlow is first imported: keep its C++ log to errors (the CPU-feature notice, CUDA
+# probing on CPU-only machines). The start-up lines this does not reach are dropped by
+# `quiet_tensorflow_import` in `main`; real failures still raise Python exceptions.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from zoo.errors import ZooError  # noqa: E402
+from zoo.native_output import quiet_tensorflow_import  # noqa: E402
 
 TRAINABLE = ("vdsr", "stn", "deepwarp")
 
@@ -42,8 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    if "tensorflow" not in sys.modules:
-        sys.meta_path.insert(0, _QuietTensorFlowImport())
+    quiet_tensorflow_import()
     try:
         return args.run(args) or 0
     except ZooError as err:
@@ -52,39 +51,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
         return 130
-
-
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Drops TensorFlow's start-up lines (see ``zoo.native_output``) when it is first imported,
-    whenever that is: the import stays lazy, so a bad argument is still refused at once."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name != "tensorflow":
-            return None
-        sys.meta_path.remove(self)  # once, and let the normal finders locate it
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _QuietLoader(spec.loader)
-        return spec
-
-
-class _QuietLoader:
-    """The wrapped module loader, with ``exec_module`` run under ``held_stderr``."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        from zoo.native_output import TENSORFLOW_STARTUP, held_stderr
-
-        with held_stderr(drop=TENSORFLOW_STARTUP):
-            self.loader.exec_module(module)
 
 
 def build_parser() -> argparse.ArgumentParser:
