@@ -1,11 +1,12 @@
-"""Holding back what TensorFlow's and LiteRT's C++ code writes straight to stderr.
+"""Holding back what TensorFlow's C++ code writes straight to stderr.
 
 Some of that output cannot be turned off from Python: TensorFlow 2.21 writes its start-up
 lines through absl before its logging is set up ("All log messages before absl::InitializeLog()
 ...", the oneDNN notice, CUDA probing on a CPU-only machine), and TF_CPP_MIN_LOG_LEVEL does not
 reach them; the int8 quantizer prints its settings ("fully_quantize: 0, ..."). ``held_stderr``
 catches file descriptor 2 for a block and then writes back every line except the known noise,
-so no warning or error is lost; if the block raises, everything is written back.
+so no warning or error is lost; if the block raises, everything is written back. (LiteRT's one
+"Created TensorFlow Lite XNNPACK delegate" line is left alone: it says which kernels run.)
 ``quiet_tensorflow_import`` applies it to TensorFlow's first import, whenever that comes.
 """
 
