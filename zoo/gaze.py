@@ -223,7 +223,7 @@ def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None) -> Gaz
                                          model.get_layer("warp").output])
     # A direct call, not predict_on_batch: that traces a new function for every
     # call (a fresh model per photo), which TensorFlow reports as retracing.
-    out, flow, warped = (np.asarray(keras.ops.convert_to_numpy(t)) for t in outputs(
+    out, flow, warped = (keras.ops.convert_to_numpy(t) for t in outputs(
         [patches, eyes.anchor_maps(patch_marks, size),
          np.full((len(marks), 1), angle, np.float32)], training=False))
     photo = image.astype(np.float64) / 255.0

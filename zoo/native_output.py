@@ -58,11 +58,15 @@ def held_stderr(drop: re.Pattern):
 
 
 def quiet_tensorflow_import() -> None:
-    """Drop TensorFlow's start-up lines when it is next imported (the ``zoo`` command calls this).
+    """Keep TensorFlow's C++ log to errors and drop its start-up lines when it is next imported
+    (the ``zoo`` command calls this before running a command).
 
-    Nothing is imported here: TensorFlow still loads only when a command needs it, so a bad
-    argument is refused at once.
+    TF_CPP_MIN_LOG_LEVEL=3 (unless set already) hides the CPU-feature notice and CUDA probing on
+    CPU-only machines; the start-up lines it does not reach are held back at the import. Nothing
+    is imported here: TensorFlow still loads only when a command needs it, so a bad argument is
+    refused at once.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if "tensorflow" in sys.modules or any(isinstance(f, _QuietTensorFlowFinder)
                                           for f in sys.meta_path):
         return

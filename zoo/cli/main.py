@@ -25,13 +25,8 @@ import argparse
 import os
 import sys
 
-# Before TensorFlow is first imported: keep its C++ log to errors (the CPU-feature notice, CUDA
-# probing on CPU-only machines). The start-up lines this does not reach are dropped by
-# `quiet_tensorflow_import` in `main`; real failures still raise Python exceptions.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-from zoo.errors import ZooError  # noqa: E402
-from zoo.native_output import quiet_tensorflow_import  # noqa: E402
+from zoo.errors import ZooError
+from zoo.native_output import quiet_tensorflow_import
 
 TRAINABLE = ("vdsr", "stn", "deepwarp")
 
