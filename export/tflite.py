@@ -180,15 +180,17 @@ class LiteModel:
     def __init__(self, tflite: bytes | str | Path, threads: int = 2):
         from ai_edge_litert.interpreter import Interpreter
 
+        source = "model bytes"
         if isinstance(tflite, (str, Path)):
-            path = Path(tflite)
+            path = source = Path(tflite)
             if not path.is_file():
                 raise ExportError(f"{path}: no such .tflite file")
             tflite = path.read_bytes()
         try:
             self.interpreter = Interpreter(model_content=tflite, num_threads=threads)
         except (ValueError, RuntimeError) as err:
-            raise ExportError(f"not a valid .tflite model ({str(err).splitlines()[0]})") from None
+            raise ExportError(
+                f"{source}: not a valid .tflite model ({str(err).splitlines()[0]})") from None
         # Converted from one concrete function, the inputs keep the Keras order and names.
         self.inputs = self.interpreter.get_input_details()
         self.input_names = [d["name"].split(":")[0] for d in self.inputs]

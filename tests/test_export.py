@@ -99,3 +99,11 @@ def test_model_needing_a_non_builtin_op_fails_at_conversion():
     model = keras.Model(inputs, CumProd()(keras.layers.Conv2D(1, 3, padding="same")(inputs)))
     with pytest.raises(ExportError, match="conversion to builtin TFLite ops failed"):
         to_tflite(model, "float32")
+
+
+def test_a_file_that_is_not_tflite_is_named_in_the_error(tmp_path):
+    (tmp_path / "vdsr.tflite").write_bytes(b"\x89PNG not a flatbuffer")
+    with pytest.raises(ExportError, match=r"vdsr\.tflite: not a valid \.tflite model"):
+        LiteModel(tmp_path / "vdsr.tflite")
+    with pytest.raises(ExportError, match="no such .tflite file"):
+        LiteModel(tmp_path / "missing.tflite")

@@ -42,6 +42,12 @@ def test_missing_file(tmp_path):
         read_image(tmp_path / "nope.png")
 
 
+def test_a_folder_is_not_called_missing(tmp_path):
+    (tmp_path / "photos.png").mkdir()
+    with pytest.raises(ImageError, match="photos.png: is a folder, not an image file"):
+        read_image(tmp_path / "photos.png")
+
+
 def test_not_an_image(tmp_path):
     (tmp_path / "notes.png").write_text("hello")
     with pytest.raises(ImageError, match="not an image"):

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import ImageError
 from zoo.progress import progress as progress_bar
 from zoo.image import imresize, list_images, luminance, read_image
 from zoo.sr import degrade
@@ -111,7 +112,8 @@ def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SI
         if bar:
             bar.add(1)
     if not inputs:
-        raise ValueError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images")
+        raise ImageError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images "
+                         "(after cropping to a multiple of every scale); use a smaller patch size")
     return PatchBank(
         inputs=np.stack(inputs)[..., None],
         targets=np.stack(targets)[..., None],

@@ -22,6 +22,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 
@@ -79,6 +80,44 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
 def _worth_showing(default) -> bool:
     return default is not None and not isinstance(default, bool) and default != [] \
         and default is not argparse.SUPPRESS
+
+
+def _integer(minimum: int):
+    """argparse type: an integer of at least ``minimum`` (a count, a size, a period)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
+def _number(low: float, high: float | None = None, low_open: bool = False,
+            high_open: bool = True):
+    """argparse type: a float in the interval [low, high) (``low_open``: (low, ...))."""
+    left, right = "(" if low_open else "[", ")" if high_open else "]"
+    interval = f"{left}{low:g}, {'inf' if high is None else f'{high:g}'}{right}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        below = value <= low if low_open else value < low
+        above = high is not None and (value >= high if high_open else value > high)
+        if below or above or not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+        return value
+    return parse
+
+
+COUNT = _integer(1)          # epochs, batch sizes, steps, layers, pixels
+PERIOD = _integer(0)         # "every N steps", 0 for never
+POSITIVE = _number(0.0, low_open=True)     # learning rates, clipping thresholds
+NON_NEGATIVE = _number(0.0)                # weights of loss terms, weight decay, noise
 
 
 def _scales(text: str) -> list[int]:
@@ -168,7 +207,7 @@ def _run_options(p):
                    help="checkpoints, logs, final.weights.h5; run again to resume")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
-    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
+    p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
 
 
 def _add_train_stn(models):
@@ -178,10 +217,10 @@ def _add_train_stn(models):
     p.add_argument("--model", dest="variant", choices=("stn", "cnn"), default="stn")
     p.add_argument("--data", metavar="DIR", help="folder of the MNIST t10k idx files "
                    "(default: $ZOO_DATA/mnist or ../shared/data/mnist)")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=COUNT, default=20)
+    p.add_argument("--batch-size", type=COUNT, default=64)
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="adam")
-    p.add_argument("--lr", type=float, help="default: adam 1e-3, sgd 0.01")
+    p.add_argument("--lr", type=POSITIVE, help="default: adam 1e-3, sgd 0.01")
     p.set_defaults(run=_run_train_stn)
 
 
@@ -202,18 +241,18 @@ def _run_train_stn(args):
 def _add_train_deepwarp(models):
     p = models.add_parser("deepwarp", help="DeepWarp on procedurally rendered eye pairs")
     _run_options(p)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--steps-per-epoch", type=int, default=200)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--bank-pairs", type=int, default=4096,
+    p.add_argument("--epochs", type=COUNT, default=10)
+    p.add_argument("--steps-per-epoch", type=COUNT, default=200)
+    p.add_argument("--batch-size", type=COUNT, default=32)
+    p.add_argument("--lr", type=POSITIVE, default=1e-3)
+    p.add_argument("--bank-pairs", type=PERIOD, default=4096,
                    help="pairs rendered once and cached in RUN_DIR/bank.npz (0: render every batch)")
-    p.add_argument("--processes", type=int, default=2, help="rendering processes")
+    p.add_argument("--processes", type=COUNT, default=2, help="rendering processes")
     p.add_argument("--no-lightness", action="store_true", help="ablation: no lightness correction")
     p.add_argument("--embedding-at", choices=("every", "input"), default="every",
                    help="angle embedding joined to every conv (default) or to each module's "
                         "input only (much faster in int8)")
-    p.add_argument("--eval-pairs", type=int, default=500, help="held-out pairs for the final MSE")
+    p.add_argument("--eval-pairs", type=PERIOD, default=500, help="held-out pairs for the final MSE")
     p.set_defaults(run=_run_train_deepwarp)
 
 
@@ -239,35 +278,35 @@ def _add_train_vdsr(models):
     p.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="checkpoints, logs, final.weights.h5; run again to resume")
     p.add_argument("--scales", type=_scales, default=[2, 3, 4])
-    p.add_argument("--epochs", type=int, default=80)
-    p.add_argument("--steps-per-epoch", type=int, help="default: one pass over the patches")
-    p.add_argument("--batch-size", type=int, default=64, help="global batch (all replicas)")
+    p.add_argument("--epochs", type=COUNT, default=80)
+    p.add_argument("--steps-per-epoch", type=COUNT, help="default: one pass over the patches")
+    p.add_argument("--batch-size", type=COUNT, default=64, help="global batch (all replicas)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    p.add_argument("--lr", type=float, help="initial learning rate (sgd 0.1, adam 1e-4)")
-    p.add_argument("--lr-decay-epochs", type=int, default=20)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--weight-decay", type=float, default=1e-4)
+    p.add_argument("--lr", type=POSITIVE, help="initial learning rate (sgd 0.1, adam 1e-4)")
+    p.add_argument("--lr-decay-epochs", type=COUNT, default=20)
+    p.add_argument("--momentum", type=_number(0.0, 1.0), default=0.9)
+    p.add_argument("--weight-decay", type=NON_NEGATIVE, default=1e-4)
     p.add_argument("--clip", choices=("adjustable", "norm"), default="adjustable",
                    help="sgd: the paper's per-element clipping, or global-norm clipping")
-    p.add_argument("--clip-theta", type=float, default=1e-4,
+    p.add_argument("--clip-theta", type=POSITIVE, default=1e-4,
                    help="adjustable clipping: gradients clipped to [-theta/lr, theta/lr]")
-    p.add_argument("--clip-norm", type=float, default=0.4,
+    p.add_argument("--clip-norm", type=POSITIVE, default=0.4,
                    help="--clip norm: gradients scaled to a global L2 norm of at most this")
     p.add_argument("--downscales", type=_downscales, default=[1.0], metavar="F,F,...",
                    help="also train on the images shrunk by these factors, e.g. 1,0.7,0.5")
-    p.add_argument("--patch-size", type=int, default=41)
-    p.add_argument("--stride", type=int, help="between patches (default: the patch size)")
-    p.add_argument("--steps-per-execution", type=int, default=1,
+    p.add_argument("--patch-size", type=_integer(8), default=41)
+    p.add_argument("--stride", type=COUNT, help="between patches (default: the patch size)")
+    p.add_argument("--steps-per-execution", type=COUNT, default=1,
                    help="training steps per call from Python (e.g. 16 on a GPU)")
     p.add_argument("--init-weights", metavar="W.weights.h5",
                    help="fine-tune: start from these weights instead of He initialisation")
     p.add_argument("--no-biases", dest="biases", action="store_false",
                    help="biases fixed at zero, as in twtygqyy/pytorch-vdsr (see --clip norm)")
-    p.add_argument("--depth", type=int, default=20)
-    p.add_argument("--filters", type=int, default=64)
+    p.add_argument("--depth", type=_integer(2), default=20)
+    p.add_argument("--filters", type=COUNT, default=64)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
-    p.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
+    p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
     p.add_argument("--cache-dir", help="where the prepared patches are cached (default RUN_DIR/cache)")
     p.set_defaults(run=_run_train)
 
@@ -353,7 +392,7 @@ def _add_export(commands):
                    help="VDSR: images for int8 calibration (default: the bundled demo images); "
                         "DeepWarp calibrates on rendered eye pairs; Texture Networks "
                         "(stylization): content images for calibration and validation")
-    p.add_argument("--size", type=int, default=256,
+    p.add_argument("--size", type=COUNT, default=256,
                    help="Texture Networks: calibration and validation size (a multiple of "
                         "2^(K-1); the .tflite itself takes any such size)")
     p.set_defaults(run=_run_export)
@@ -443,15 +482,15 @@ def _add_dip(commands):
     p.add_argument("--out", required=True, help="result image (.png, .jpg, .bmp)")
     p.add_argument("--mask", help="inpaint/restore: black-and-white image, black = missing")
     p.add_argument("--clean", help="ground truth, to print PSNR while fitting")
-    p.add_argument("--add-noise", type=float, metavar="SIGMA",
+    p.add_argument("--add-noise", type=NON_NEGATIVE, metavar="SIGMA",
                    help="denoise: IMAGE is clean; add Gaussian noise of SIGMA (8-bit levels)")
-    p.add_argument("--drop", type=float, metavar="FRACTION",
+    p.add_argument("--drop", type=_number(0.0, 1.0), metavar="FRACTION",
                    help="restore: IMAGE is clean; drop this fraction of pixels at random")
     p.add_argument("--scale", type=int, default=4, help="sr: upscaling factor (default 4)")
     p.add_argument("--preset", help="a task preset of zoo.models.dip.TASKS (default: the task's)")
-    p.add_argument("--iters", type=int, help="iterations (default: the preset's, from the paper)")
+    p.add_argument("--iters", type=COUNT, help="iterations (default: the preset's, from the paper)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+    p.add_argument("--snapshot-every", type=PERIOD, default=0, metavar="N",
                    help="also write OUT_<step>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write iterations, time and PSNR as JSON")
     p.set_defaults(run=_run_dip)
@@ -504,13 +543,19 @@ def _run_dip(args):
 
 
 # ---------------------------------------------------------------- gaze
+# The largest vertical redirection in training: the renderer's gaze angles lie in [-15, 15]
+# degrees, so input and output gaze differ by at most 30 (zoo.training.eyes.gaze_pair).
+MAX_REDIRECTION = 30.0
+
 def _add_gaze(commands):
     p = commands.add_parser("gaze", help="redirect the gaze of both eyes in a face photo (DeepWarp)")
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--angle", type=float, default=10.0,
-                   help="degrees upwards (negative: down); default 10, roughly from the screen "
-                        "to a camera above it")
+    p.add_argument("--angle", type=_number(-MAX_REDIRECTION, MAX_REDIRECTION, high_open=False),
+                   default=10.0,
+                   help="degrees upwards (negative: down), at most the trained range of "
+                        f"+-{MAX_REDIRECTION:g}; default 10, roughly from the screen to a camera "
+                        "above it")
     p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
     p.add_argument("--eyes", metavar="F.png", help="also save the eye crops: input, output, flow")
     p.set_defaults(run=_run_gaze)
@@ -545,20 +590,20 @@ def _run_gaze(args):
 def _gatys_options(p, iterations: int):
     """The options texture synthesis and style transfer share."""
     p.add_argument("--out", required=True, help="result image (.png, .jpg, .bmp)")
-    p.add_argument("--iters", type=int, default=iterations,
+    p.add_argument("--iters", type=COUNT, default=iterations,
                    help=f"iterations at each resolution level (default {iterations})")
     p.add_argument("--optimizer", choices=("auto", "lbfgs", "adam"), default="auto",
                    help="lbfgs: L-BFGS-B as the papers (needs SciPy); adam; auto: lbfgs if "
                         "SciPy is installed")
-    p.add_argument("--lr", type=float, default=0.02, help="adam: step size on [0, 1] pixels")
+    p.add_argument("--lr", type=POSITIVE, default=0.02, help="adam: step size on [0, 1] pixels")
     p.add_argument("--backbone", choices=("auto", "vgg19", "random"), default="auto",
                    help="vgg19: ImageNet VGG19 (cached weights file); random: random multi-scale "
                         "filters, no download; auto: vgg19 if cached, else random")
-    p.add_argument("--levels", type=int, metavar="L",
+    p.add_argument("--levels", type=COUNT, metavar="L",
                    help="coarse-to-fine levels, each half the size of the next "
                         "(default: until the coarsest side is at most 256)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+    p.add_argument("--snapshot-every", type=PERIOD, default=0, metavar="N",
                    help="also write OUT_<iteration>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write losses, iterations and time as JSON")
 
@@ -568,8 +613,8 @@ def _add_texture(commands):
                             description="Texture synthesis by matching Gram matrices of CNN "
                             "features (Gatys, Ecker, Bethge, NIPS 2015).")
     p.add_argument("source", metavar="SRC", help="the exemplar texture image")
-    p.add_argument("--size", type=int, required=True, metavar="N", help="output side (N x N)")
-    p.add_argument("--exemplar-size", type=int, metavar="N",
+    p.add_argument("--size", type=_integer(8), required=True, metavar="N", help="output side (N x N)")
+    p.add_argument("--exemplar-size", type=_integer(8), metavar="N",
                    help="resize the exemplar so its longer side is N first (default: as is)")
     _gatys_options(p, 300)
     p.set_defaults(run=_run_texture)
@@ -581,12 +626,12 @@ def _add_style(commands):
                             "(Gatys, Ecker, Bethge, CVPR 2016).")
     p.add_argument("content", metavar="CONTENT")
     p.add_argument("style", metavar="STYLE")
-    p.add_argument("--size", type=int, metavar="N",
+    p.add_argument("--size", type=_integer(8), metavar="N",
                    help="output's longer side (default: the content's)")
-    p.add_argument("--style-size", type=int, metavar="N",
+    p.add_argument("--style-size", type=_integer(8), metavar="N",
                    help="style image's longer side (default: the output's)")
-    p.add_argument("--content-weight", type=float, default=1.0, help="alpha (default 1)")
-    p.add_argument("--style-weight", type=float,
+    p.add_argument("--content-weight", type=NON_NEGATIVE, default=1.0, help="alpha (default 1)")
+    p.add_argument("--style-weight", type=NON_NEGATIVE,
                    help="beta (default: vgg19 1e3, alpha/beta = 1e-3 as the paper's Sec. 3; "
                         "random 1e7, its content layer is much larger)")
     p.add_argument("--init", choices=("noise", "content"), default="noise",
@@ -595,18 +640,6 @@ def _add_style(commands):
                    help="luminance-only transfer: keep the content's colours (Cb, Cr)")
     _gatys_options(p, 300)
     p.set_defaults(run=_run_style)
-
-
-def _check_gatys_args(args):
-    _check_output(args.out)
-    if args.iters < 1:
-        raise ZooError(f"--iters must be at least 1, got {args.iters}")
-    if args.levels is not None and args.levels < 1:
-        raise ZooError(f"--levels must be at least 1, got {args.levels}")
-    for option in ("size", "exemplar_size", "style_size"):
-        value = getattr(args, option, None)
-        if value is not None and value < 8:
-            raise ZooError(f"--{option.replace('_', '-')} must be at least 8, got {value}")
 
 
 def _gatys_run(args, label, make):
@@ -645,7 +678,7 @@ def _gatys_run(args, label, make):
 def _run_texture(args):
     from zoo.image import read_image
 
-    _check_gatys_args(args)
+    _check_output(args.out)
     exemplar = read_image(args.source)
     from zoo.image import as_rgb01
     from zoo.training.gatys import fit_side, resize_to, synthesize_texture
@@ -660,7 +693,7 @@ def _run_texture(args):
 def _run_style(args):
     from zoo.image import read_image
 
-    _check_gatys_args(args)
+    _check_output(args.out)
     content, style = read_image(args.content), read_image(args.style)
     from zoo.training.gatys import transfer_style
 

@@ -25,6 +25,8 @@ _TO_MODE = {"1": "L", "L": "L", "RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB",
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as a ``uint8`` array ``(H, W, C)``, C in {1, 3, 4}."""
     path = Path(path)
+    if path.is_dir():
+        raise ImageError(f"{path}: is a folder, not an image file")
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     try:
