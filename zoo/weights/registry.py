@@ -125,6 +125,16 @@ def _download(preset: Preset) -> Path:
     return Path(path)
 
 
+def _preset_hint(family: str, weights: str) -> str:
+    """Where ``weights`` looks like a preset name rather than a file, say how presets load."""
+    if weights.endswith(".h5") or os.sep in weights or "/" in weights:
+        return ""
+    names = [p.name for p in presets(family)]
+    if not names:
+        return f" ({family} has no pretrained presets)"
+    return f" (a preset loads by name: zoo.load({names[0]!r}); {family}'s: {', '.join(names)})"
+
+
 def build(name: str, **config):
     """A fresh (randomly initialised) model of family or preset ``name``."""
     family, preset = _find_preset(name)
@@ -159,7 +169,7 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
         return model
     path = Path(weights)
     if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file")
+        raise WeightsError(f"{path}: no such weights file" + _preset_hint(family, str(weights)))
     if not path.name.endswith(".weights.h5"):
         raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
     _load_strictly(model, path)
