@@ -117,6 +117,9 @@ def test_cli_help_and_errors():
     assert result.stderr.strip() == "zoo: error: /nonexistent: no such folder"
     result = run_zoo("eval", "vdsr", "--data", ".", "--scales", "2,x")
     assert result.returncode == 2 and "scales must be integers" in result.stderr
+    result = run_zoo("export", "vdsr", "--out", "vdsr_int8")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "zoo: error: vdsr_int8: output must end in .tflite"
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -406,6 +406,8 @@ def _run_export(args):
 
     from zoo.weights import registry
 
+    if not str(args.out).lower().endswith(".tflite"):
+        raise ZooError(f"{args.out}: output must end in .tflite")
     known = [p.name for p in registry.presets(args.model)]
     if args.preset and args.preset not in known:
         raise ZooError(f"{args.preset!r} is not a preset of {args.model}; "
