@@ -141,6 +141,53 @@ def test_output_average_and_render(guarded_fit):
     np.testing.assert_allclose(fit.current(), eager, atol=1e-5)
 
 
+def _small_masked_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    image = (rng.random((32, 32, 3)) * 255).astype(np.uint8)
+    return build_problem("restore", image, drop=0.5, seed=seed)
+
+
+# Every piece of state at work: input perturbation (a random generator), output average,
+# guard (fallback weights), Adam moments.
+STATEFUL = dataclasses.replace(TASKS["demo"], exp_weight=0.9, reg_noise_std=0.05, guard_every=2)
+
+
+def test_a_fit_stopped_and_continued_ends_where_an_unbroken_one_does(tmp_path):
+    from zoo.training.dip import FitInterrupted
+
+    problem = _small_masked_problem()
+    unbroken = Fit(problem, STATEFUL, seed=4).run(9, log_every=2, progress=False)
+
+    def ctrl_c(step, image):
+        raise KeyboardInterrupt
+
+    first = Fit(problem, STATEFUL, seed=4)
+    with pytest.raises(FitInterrupted, match="interrupted after 5 iterations"):
+        first.run(9, log_every=2, progress=False, state_dir=tmp_path, snapshot_every=5,
+                  on_snapshot=ctrl_c)
+    resumed = Fit(problem, STATEFUL, seed=4).run(9, log_every=2, progress=False,
+                                                 state_dir=tmp_path)
+    assert resumed.steps == 9
+    np.testing.assert_array_equal(resumed.image, unbroken.image)
+    np.testing.assert_array_equal(resumed.last, unbroken.last)
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in unbroken.history]
+
+    # A fresh Fit without the saved state really does differ at step 9 (the test can fail).
+    fresh = Fit(problem, STATEFUL, seed=4)
+    fresh.run(4, progress=False)
+    assert not np.array_equal(fresh.run(4, progress=False).image, unbroken.image)
+
+
+def test_saved_state_of_another_fit_is_refused(tmp_path):
+    from zoo.errors import ZooError
+
+    Fit(_small_masked_problem(0), STATEFUL, seed=4).run(2, progress=False, state_dir=tmp_path)
+    with pytest.raises(ZooError, match="saved state of another fit"):
+        Fit(_small_masked_problem(1), STATEFUL, seed=4).run(3, progress=False, state_dir=tmp_path)
+    with pytest.raises(ZooError, match="saved state of another fit"):
+        Fit(_small_masked_problem(0), STATEFUL, seed=5).run(3, progress=False, state_dir=tmp_path)
+
+
 def test_super_resolution_problem_fits_the_low_resolution_image(rng):
     low = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
     problem = build_problem("sr", low, scale=4)
@@ -200,6 +247,7 @@ def test_dip_inpaint_command(tmp_path):
     assert (tmp_path / "result_00010.png").is_file() and (tmp_path / "result_00020.png").is_file()
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["iterations"] == 20 and "psnr" in report and report["restarts"] == 0
+    assert not (tmp_path / "result_fit_state").exists()  # removed once the fit is done
 
     write_image(tmp_path / "small_mask.png", mask[:32])
     bad = run_zoo("dip", "inpaint", str(tmp_path / "photo.png"), "--mask",
@@ -211,3 +259,40 @@ def test_dip_inpaint_command(tmp_path):
     assert bad.returncode == 2 and "black and white" in bad.stderr
     bad = run_zoo("dip", "inpaint", str(tmp_path / "photo.png"), "--out", str(tmp_path / "x.png"))
     assert bad.returncode == 2 and "needs --mask" in bad.stderr
+
+
+def test_dip_command_continues_after_a_kill(tmp_path):
+    """`zoo dip` killed with SIGKILL mid-fit; the same command continues from its saved state."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    rng = np.random.default_rng(0)
+    from zoo.image import write_image
+
+    write_image(tmp_path / "photo.png", (rng.random((32, 32, 3)) * 255).astype(np.uint8))
+    command = [sys.executable, "-m", "zoo.cli.main", "dip", "restore", str(tmp_path / "photo.png"),
+               "--drop", "0.5", "--out", str(tmp_path / "out.png"), "--preset", "demo",
+               "--state-every", "0.2"]
+    state = tmp_path / "out_fit_state" / "state.npz"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with subprocess.Popen([*command, "--iters", "1000000"], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 240
+        while not state.is_file() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)
+    assert state.is_file(), "no state was saved before the kill"
+    with np.load(state) as saved:
+        done = json.loads(str(saved["meta"]))["step"]
+    assert done >= 1
+
+    result = subprocess.run([*command, "--iters", str(done + 3), "--json", str(tmp_path / "r.json")],
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "continuing the unfinished fit saved in" in result.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["iterations"] == done + 3
+    assert (tmp_path / "out.png").is_file() and not state.parent.exists()

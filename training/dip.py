@@ -16,27 +16,41 @@ updates an exponential average of the outputs. The whole step, including the
 perturbation and the average, is one compiled function (``tf.function`` or
 ``jax.jit``): ``z``, the target and the mask stay on the device, and nothing is
 traced again after the first step (:attr:`DIPFitter.traces` counts).
+
+A long fit survives a kill: ``Fit.run(..., state_dir=DIR)`` saves everything
+the next step depends on (network, optimizer moments, output average, the
+perturbation's random-generator state, the guard's fallback) about every
+minute and on Ctrl-C, and the same call on a new ``Fit`` of the same problem
+continues from there to the same result as an unbroken run.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
 
+from zoo.errors import ZooError
 from zoo.layers import AlwaysTraining, FixedInput, LanczosDownsampler, OutputAverage
 from zoo.models.dip import TASKS, DIPTask, build
 from zoo.progress import progress as progress_bar
 
 from .dip_problems import Problem, psnr01
 
-__all__ = ["DIPFitter", "Fit", "FitResult", "Problem", "data_term", "make_code", "psnr01"]
+__all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem", "data_term",
+           "make_code", "psnr01"]
 
+STATE_FILE = "state.npz"  # in ``state_dir``: every variable and the loop's bookkeeping
 GUARD_DROP_DB = 5.0  # the notebooks' "if psnr - psnr_last < -5: fall back"
 Z_SCALE = 0.1  # get_noise(..., var=1./10): z ~ U(0, 1) * 0.1
 
@@ -143,7 +157,9 @@ class Fit:
         self.fitter = DIPFitter(self.net, self.z, problem, self.task.reg_noise_std,
                                 self.task.exp_weight)
         self.fitter.compile(optimizer=keras.optimizers.Adam(self.task.learning_rate, epsilon=1e-8))
+        self.fitter.optimizer.build(self.fitter.trainable_variables)
         self._dummy = np.zeros((1, 1), np.float32)
+        self.fingerprint = _fingerprint(problem, self.task, settings, seed)
 
     def current(self) -> np.ndarray:
         """``f(z)`` now, without the perturbation (batch norm on this image's statistics)."""
@@ -159,37 +175,142 @@ class Fit:
 
     def run(self, iterations: int | None = None, log_every: int = 10, snapshot_every: int = 0,
             on_snapshot: Callable[[int, np.ndarray], None] | None = None,
-            progress: bool = True) -> FitResult:
+            progress: bool = True, state_dir: str | os.PathLike | None = None,
+            state_every: float = 60.0) -> FitResult:
+        """Fit until ``iterations`` steps are done in all (the task's number by default).
+
+        With ``state_dir``, continue from the state saved there, if any, and save
+        it every ``state_every`` seconds (0: only on Ctrl-C and at the end).
+        """
         iterations = iterations or self.task.iterations
-        guard, restarts = self.task.guard_every, 0
-        good_weights, good_psnr = None, -math.inf
-        history = []
+        loop = self.load_state(state_dir) if state_dir is not None else None
+        loop = loop or LoopState()
         bar = progress_bar(iterations, "step", progress)
-        start = time.perf_counter()
-        for step in range(1, iterations + 1):
-            logs = self.fitter.train_on_batch(self._dummy, return_dict=True)
-            loss = float(logs["loss"])
-            fit_psnr = -10 * math.log10(max(loss, 1e-12))
-            if guard:
-                if fit_psnr < good_psnr - GUARD_DROP_DB and good_weights is not None:
-                    self.net.set_weights(good_weights)  # as the notebooks: parameters only
-                    restarts += 1
-                elif step % guard == 0 or good_weights is None:
-                    good_weights, good_psnr = self.net.get_weights(), fit_psnr
-            record = {"step": step, "loss": loss, "fit_psnr": fit_psnr}
-            if step % log_every == 0 or step == iterations:
-                if self.problem.clean is not None:
-                    record["psnr"] = psnr01(self.result(), self.problem.clean)
-                history.append(record)
-            if snapshot_every and on_snapshot and step % snapshot_every == 0:
-                on_snapshot(step, self.result())
-            if bar:
-                bar.add(1, values=[(k, v) for k, v in record.items() if k in ("loss", "psnr")]) \
-                    if hasattr(bar, "target") else bar.add(1)
-        seconds = time.perf_counter() - start
+        if bar and loop.step:
+            bar.add(min(loop.step, iterations))
+        began, saved_at = time.perf_counter() - loop.seconds, time.perf_counter()
+        try:
+            while loop.step < iterations:
+                self._step(loop, iterations, log_every, snapshot_every, on_snapshot, bar)
+                loop.seconds = time.perf_counter() - began
+                if state_dir is not None and state_every and \
+                        time.perf_counter() - saved_at >= state_every:
+                    self.save_state(state_dir, loop)
+                    saved_at = time.perf_counter()
+        except KeyboardInterrupt:
+            if state_dir is None:
+                raise
+            self.save_state(state_dir, loop)  # as of the last whole step
+            raise FitInterrupted(
+                f"interrupted after {loop.step} iterations; the fit is saved in {state_dir}: "
+                "run the same command again to continue") from None
+        if state_dir is not None:
+            self.save_state(state_dir, loop)
         last, avg = np.clip(self.current(), 0, 1), self.average()
         image = np.clip(avg, 0, 1) if avg is not None else last
         return FitResult(
-            image=image, last=last, average=avg, history=history, steps=iterations,
-            seconds=seconds, restarts=restarts, traces=self.fitter.traces,
+            image=image, last=last, average=avg, history=loop.history, steps=loop.step,
+            seconds=loop.seconds, restarts=loop.restarts, traces=self.fitter.traces,
             psnr=None if self.problem.clean is None else psnr01(image, self.problem.clean))
+
+    def _step(self, loop: LoopState, iterations, log_every, snapshot_every, on_snapshot, bar):
+        """One compiled step, then the guard, the log, a snapshot and the progress bar.
+
+        Everything of ``loop`` is updated only once the step is done, so that a
+        Ctrl-C in the middle leaves it as of the last whole step.
+        """
+        step = loop.step + 1
+        logs = self.fitter.train_on_batch(self._dummy, return_dict=True)
+        loss = float(logs["loss"])
+        fit_psnr = -10 * math.log10(max(loss, 1e-12))
+        guard = self.task.guard_every
+        if guard:
+            if fit_psnr < loop.good_psnr - GUARD_DROP_DB and loop.good_weights is not None:
+                self.net.set_weights(loop.good_weights)  # as the notebooks: parameters only
+                loop.restarts += 1
+            elif step % guard == 0 or loop.good_weights is None:
+                loop.good_weights, loop.good_psnr = self.net.get_weights(), fit_psnr
+        record = {"step": step, "loss": loss, "fit_psnr": fit_psnr}
+        if step % log_every == 0 or step == iterations:
+            if self.problem.clean is not None:
+                record["psnr"] = psnr01(self.result(), self.problem.clean)
+            loop.history.append(record)
+        loop.step = step
+        if snapshot_every and on_snapshot and step % snapshot_every == 0:
+            on_snapshot(step, self.result())
+        if bar:
+            bar.add(1, values=[(k, v) for k, v in record.items() if k in ("loss", "psnr")]) \
+                if hasattr(bar, "target") else bar.add(1)
+
+    # ------------------------------------------------------------ state
+    def variables(self) -> list:
+        """Everything the next step reads: the fitter's variables (network, ``z``, output
+        average, the perturbation's random-generator state) and the optimizer's."""
+        return list(self.fitter.variables) + list(self.fitter.optimizer.variables)
+
+    def save_state(self, folder: str | os.PathLike, loop: LoopState) -> Path:
+        """Write ``folder/state.npz`` atomically (a kill while writing keeps the old one)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(self.variables())}
+        arrays.update({f"g{i}": w for i, w in enumerate(loop.good_weights or [])})
+        meta = {"fingerprint": self.fingerprint, "step": loop.step, "restarts": loop.restarts,
+                "seconds": loop.seconds, "history": loop.history,
+                "good_psnr": loop.good_psnr if math.isfinite(loop.good_psnr) else None,
+                "good_weights": loop.good_weights is not None}
+        target = folder / STATE_FILE
+        partial = folder / (STATE_FILE + ".partial.npz")
+        np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
+        os.replace(partial, target)
+        return target
+
+    def load_state(self, folder: str | os.PathLike) -> LoopState | None:
+        """Restore ``folder/state.npz`` into this fit; ``None`` if there is none."""
+        path = Path(folder) / STATE_FILE
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as saved:
+                meta = json.loads(str(saved["meta"]))
+                arrays = {k: saved[k] for k in saved.files if k != "meta"}
+        except (OSError, ValueError, KeyError) as err:
+            raise ZooError(f"{path}: unreadable saved fit ({err}); delete it to start afresh") \
+                from None
+        if meta.get("fingerprint") != self.fingerprint:
+            raise ZooError(f"{path} is the saved state of another fit (a different image, mask, "
+                           "task, network or seed); delete it, or write the result elsewhere")
+        for i, variable in enumerate(self.variables()):
+            variable.assign(arrays[f"v{i}"])
+        good = [arrays[f"g{i}"] for i in range(len(self.net.weights))] \
+            if meta["good_weights"] else None
+        good_psnr = meta["good_psnr"] if meta["good_psnr"] is not None else -math.inf
+        return LoopState(step=meta["step"], restarts=meta["restarts"], seconds=meta["seconds"],
+                         history=meta["history"], good_weights=good, good_psnr=good_psnr)
+
+
+@dataclass
+class LoopState:
+    """The fitting loop's own bookkeeping, saved with the variables."""
+
+    step: int = 0
+    restarts: int = 0
+    seconds: float = 0.0
+    history: list[dict] = field(default_factory=list)
+    good_weights: list[np.ndarray] | None = None  # the guard's fallback parameters
+    good_psnr: float = -math.inf
+
+
+class FitInterrupted(ZooError):
+    """Ctrl-C during a fit whose state was saved: the message says how to continue."""
+
+
+def _fingerprint(problem: Problem, task: DIPTask, network: dict, seed: int) -> str:
+    """What makes two fits the same one (the number of iterations does not)."""
+    digest = hashlib.sha256()
+    for array in (problem.observed, problem.mask):
+        digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+        digest.update(repr(None if array is None else array.shape).encode())
+    setting = (problem.scale, repr(dataclasses.replace(task, iterations=0)), repr(sorted(
+        network.items())), seed, keras.backend.backend())
+    digest.update(repr(setting).encode())
+    return digest.hexdigest()

@@ -495,6 +495,11 @@ def _add_dip(commands):
     p.add_argument("--snapshot-every", type=PERIOD, default=0, metavar="N",
                    help="also write OUT_<step>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write iterations, time and PSNR as JSON")
+    p.add_argument("--state", metavar="DIR",
+                   help="where the unfinished fit is saved; the same command continues it after "
+                        "a kill or Ctrl-C (default: OUT's name + _fit_state, removed once done)")
+    p.add_argument("--state-every", type=NON_NEGATIVE, default=60.0, metavar="SECONDS",
+                   help="save the unfinished fit this often (0: only on Ctrl-C)")
     p.set_defaults(run=_run_dip)
 
 
@@ -518,17 +523,28 @@ def _run_dip(args):
     task = task_for(args.task, args.preset, args.scale)
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
-    from zoo.training.dip import Fit
+    from zoo.training.dip import STATE_FILE, Fit, FitInterrupted
 
     fit = Fit(problem, task, seed=args.seed)
     print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
           f"parameters, {args.iters or task.iterations} iterations on {keras.backend.backend()}")
+    state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
+    if (state / STATE_FILE).is_file():
+        print(f"continuing the unfinished fit saved in {state}")
 
     def snapshot(step, img):
         write_image(out.with_name(f"{out.stem}_{step:05d}{out.suffix}"), img)
 
-    result = fit.run(args.iters, snapshot_every=args.snapshot_every, on_snapshot=snapshot)
+    try:
+        result = fit.run(args.iters, snapshot_every=args.snapshot_every, on_snapshot=snapshot,
+                         state_dir=state, state_every=args.state_every)
+    except FitInterrupted as stop:
+        print(f"zoo: {stop}", file=sys.stderr)
+        return 130
     write_image(out, result.image)
+    (state / STATE_FILE).unlink()  # done: the next run of this command starts afresh
+    if not any(state.iterdir()):
+        state.rmdir()
     report = {"task": args.task, "preset": args.preset or task_for(args.task, None, args.scale)
               .description, "iterations": result.steps, "seconds": round(result.seconds, 2),
               "backend": keras.backend.backend(), "restarts": result.restarts}
