@@ -149,7 +149,9 @@ def _small_masked_problem(seed=0):
 
 # Every piece of state at work: input perturbation (a random generator), output average,
 # guard (fallback weights), Adam moments.
-STATEFUL = dataclasses.replace(TASKS["demo"], exp_weight=0.9, reg_noise_std=0.05, guard_every=2)
+STATEFUL = dataclasses.replace(
+    TASKS["demo"], exp_weight=0.9, reg_noise_std=0.05, guard_every=2,
+    network={"channels_down": (8, 8), "channels_up": (8, 8), "channels_skip": (2, 2)})
 
 
 def test_a_fit_stopped_and_continued_ends_where_an_unbroken_one_does(tmp_path):
@@ -158,8 +160,10 @@ def test_a_fit_stopped_and_continued_ends_where_an_unbroken_one_does(tmp_path):
     problem = _small_masked_problem()
     unbroken = Fit(problem, STATEFUL, seed=4).run(9, log_every=2, progress=False)
 
-    def ctrl_c(step, image):
-        raise KeyboardInterrupt
+    def ctrl_c(step, image):  # Ctrl-C, as the terminal sends it, while step 5 ends
+        import signal
+
+        signal.raise_signal(signal.SIGINT)
 
     first = Fit(problem, STATEFUL, seed=4)
     with pytest.raises(FitInterrupted, match="interrupted after 5 iterations"):

@@ -26,11 +26,14 @@ continues from there to the same result as an unbroken run.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -189,21 +192,19 @@ class Fit:
         if bar and loop.step:
             bar.add(min(loop.step, iterations))
         began, saved_at = time.perf_counter() - loop.seconds, time.perf_counter()
-        try:
+        with _ctrl_c_between_steps(state_dir is not None) as ctrl_c:
             while loop.step < iterations:
                 self._step(loop, iterations, log_every, snapshot_every, on_snapshot, bar)
                 loop.seconds = time.perf_counter() - began
+                if ctrl_c.pressed:
+                    self.save_state(state_dir, loop)
+                    raise FitInterrupted(
+                        f"interrupted after {loop.step} iterations; the fit is saved in "
+                        f"{state_dir}: run the same command again to continue")
                 if state_dir is not None and state_every and \
                         time.perf_counter() - saved_at >= state_every:
                     self.save_state(state_dir, loop)
                     saved_at = time.perf_counter()
-        except KeyboardInterrupt:
-            if state_dir is None:
-                raise
-            self.save_state(state_dir, loop)  # as of the last whole step
-            raise FitInterrupted(
-                f"interrupted after {loop.step} iterations; the fit is saved in {state_dir}: "
-                "run the same command again to continue") from None
         if state_dir is not None:
             self.save_state(state_dir, loop)
         last, avg = np.clip(self.current(), 0, 1), self.average()
@@ -214,11 +215,7 @@ class Fit:
             psnr=None if self.problem.clean is None else psnr01(image, self.problem.clean))
 
     def _step(self, loop: LoopState, iterations, log_every, snapshot_every, on_snapshot, bar):
-        """One compiled step, then the guard, the log, a snapshot and the progress bar.
-
-        Everything of ``loop`` is updated only once the step is done, so that a
-        Ctrl-C in the middle leaves it as of the last whole step.
-        """
+        """One compiled step, then the guard, the log, a snapshot and the progress bar."""
         step = loop.step + 1
         logs = self.fitter.train_on_batch(self._dummy, return_dict=True)
         loss = float(logs["loss"])
@@ -302,6 +299,36 @@ class LoopState:
 
 class FitInterrupted(ZooError):
     """Ctrl-C during a fit whose state was saved: the message says how to continue."""
+
+
+class _CtrlC:
+    pressed = False
+
+
+@contextlib.contextmanager
+def _ctrl_c_between_steps(enabled: bool):
+    """While enabled, Ctrl-C only sets ``pressed``; the loop stops after the step it is in.
+
+    A step interrupted half-way could leave the variables one step ahead of the
+    bookkeeping; waiting for its end keeps the saved state exact. A second Ctrl-C
+    stops at once (Python's own handler is back), losing only what came after the
+    last save. Signals reach the main thread only: elsewhere nothing changes.
+    """
+    flag = _CtrlC()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def press(signum, frame):
+        flag.pressed = True
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, press)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _fingerprint(problem: Problem, task: DIPTask, network: dict, seed: int) -> str:

@@ -542,7 +542,8 @@ def _run_dip(args):
         print(f"zoo: {stop}", file=sys.stderr)
         return 130
     write_image(out, result.image)
-    (state / STATE_FILE).unlink()  # done: the next run of this command starts afresh
+    for left in state.glob(f"{STATE_FILE}*"):  # done: the next run of this command starts afresh
+        left.unlink()
     if not any(state.iterdir()):
         state.rmdir()
     report = {"task": args.task, "preset": args.preset or task_for(args.task, None, args.scale)
