@@ -282,20 +282,23 @@ def test_dip_command_continues_after_a_kill(tmp_path):
                "--state-every", "0.2"]
     state = tmp_path / "out_fit_state" / "state.npz"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    with subprocess.Popen([*command, "--iters", "1000000"], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL) as proc:
+    # cwd: not the checkout, whose zoo/ folder would shadow the installed package (as run_zoo)
+    with open(tmp_path / "first.log", "w") as log, subprocess.Popen(
+            [*command, "--iters", "1000000"], env=env, cwd=tmp_path, stdout=log,
+            stderr=subprocess.STDOUT) as proc:
         deadline = time.monotonic() + 240
         while not state.is_file() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(0.5)
         proc.send_signal(signal.SIGKILL)
-    assert state.is_file(), "no state was saved before the kill"
+    assert state.is_file(), (tmp_path / "first.log").read_text()[-2000:]
     with np.load(state) as saved:
         done = json.loads(str(saved["meta"]))["step"]
     assert done >= 1
 
-    result = subprocess.run([*command, "--iters", str(done + 3), "--json", str(tmp_path / "r.json")],
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [*command, "--iters", str(done + 3), "--json", str(tmp_path / "r.json")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "continuing the unfinished fit saved in" in result.stdout
     assert json.loads((tmp_path / "r.json").read_text())["iterations"] == done + 3

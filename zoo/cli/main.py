@@ -97,7 +97,8 @@ def _integer(minimum: int):
 
 def _number(low: float, high: float | None = None, low_open: bool = False,
             high_open: bool = True):
-    """argparse type: a float in the interval [low, high) (``low_open``: (low, ...))."""
+    """argparse type: a finite float from ``low`` to ``high`` (``None``: no bound), each end
+    included unless ``low_open`` / ``high_open``; the default is [low, high)."""
     left, right = "(" if low_open else "[", ")" if high_open else "]"
     interval = f"{left}{low:g}, {'inf' if high is None else f'{high:g}'}{right}"
 
@@ -115,7 +116,7 @@ def _number(low: float, high: float | None = None, low_open: bool = False,
 
 
 COUNT = _integer(1)          # epochs, batch sizes, steps, layers, pixels
-PERIOD = _integer(0)         # "every N steps", 0 for never
+COUNT_OR_ZERO = _integer(0)  # where 0 means none or never (--snapshot-every, --eval-pairs)
 POSITIVE = _number(0.0, low_open=True)     # learning rates, clipping thresholds
 NON_NEGATIVE = _number(0.0)                # weights of loss terms, weight decay, noise
 
@@ -245,14 +246,15 @@ def _add_train_deepwarp(models):
     p.add_argument("--steps-per-epoch", type=COUNT, default=200)
     p.add_argument("--batch-size", type=COUNT, default=32)
     p.add_argument("--lr", type=POSITIVE, default=1e-3)
-    p.add_argument("--bank-pairs", type=PERIOD, default=4096,
+    p.add_argument("--bank-pairs", type=COUNT_OR_ZERO, default=4096,
                    help="pairs rendered once and cached in RUN_DIR/bank.npz (0: render every batch)")
     p.add_argument("--processes", type=COUNT, default=2, help="rendering processes")
     p.add_argument("--no-lightness", action="store_true", help="ablation: no lightness correction")
     p.add_argument("--embedding-at", choices=("every", "input"), default="every",
                    help="angle embedding joined to every conv (default) or to each module's "
                         "input only (much faster in int8)")
-    p.add_argument("--eval-pairs", type=PERIOD, default=500, help="held-out pairs for the final MSE")
+    p.add_argument("--eval-pairs", type=COUNT_OR_ZERO, default=500,
+                   help="held-out pairs for the final MSE")
     p.set_defaults(run=_run_train_deepwarp)
 
 
@@ -294,7 +296,7 @@ def _add_train_vdsr(models):
                    help="--clip norm: gradients scaled to a global L2 norm of at most this")
     p.add_argument("--downscales", type=_downscales, default=[1.0], metavar="F,F,...",
                    help="also train on the images shrunk by these factors, e.g. 1,0.7,0.5")
-    p.add_argument("--patch-size", type=_integer(8), default=41)
+    p.add_argument("--patch-size", type=COUNT, default=41)
     p.add_argument("--stride", type=COUNT, help="between patches (default: the patch size)")
     p.add_argument("--steps-per-execution", type=COUNT, default=1,
                    help="training steps per call from Python (e.g. 16 on a GPU)")
@@ -492,7 +494,7 @@ def _add_dip(commands):
     p.add_argument("--preset", help="a task preset of zoo.models.dip.TASKS (default: the task's)")
     p.add_argument("--iters", type=COUNT, help="iterations (default: the preset's, from the paper)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--snapshot-every", type=PERIOD, default=0, metavar="N",
+    p.add_argument("--snapshot-every", type=COUNT_OR_ZERO, default=0, metavar="N",
                    help="also write OUT_<step>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write iterations, time and PSNR as JSON")
     p.add_argument("--state", metavar="DIR",
@@ -562,9 +564,10 @@ def _run_dip(args):
 
 
 # ---------------------------------------------------------------- gaze
-# The largest vertical redirection in training: the renderer's gaze angles lie in [-15, 15]
-# degrees, so input and output gaze differ by at most 30 (zoo.training.eyes.gaze_pair).
-MAX_REDIRECTION = 30.0
+# The largest redirection DeepWarp saw in training: DeepWarpRecipe.max_angle, 15 degrees as in
+# the paper's Fig. 1 (zoo.training.eyes draws |redirection| <= 15); beyond it the net extrapolates.
+MAX_REDIRECTION = 15.0
+
 
 def _add_gaze(commands):
     p = commands.add_parser("gaze", help="redirect the gaze of both eyes in a face photo (DeepWarp)")
@@ -622,7 +625,7 @@ def _gatys_options(p, iterations: int):
                    help="coarse-to-fine levels, each half the size of the next "
                         "(default: until the coarsest side is at most 256)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--snapshot-every", type=PERIOD, default=0, metavar="N",
+    p.add_argument("--snapshot-every", type=COUNT_OR_ZERO, default=0, metavar="N",
                    help="also write OUT_<iteration>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write losses, iterations and time as JSON")
 
@@ -632,7 +635,8 @@ def _add_texture(commands):
                             description="Texture synthesis by matching Gram matrices of CNN "
                             "features (Gatys, Ecker, Bethge, NIPS 2015).")
     p.add_argument("source", metavar="SRC", help="the exemplar texture image")
-    p.add_argument("--size", type=_integer(8), required=True, metavar="N", help="output side (N x N)")
+    p.add_argument("--size", type=_integer(8), required=True, metavar="N",
+                   help="output side (N x N)")
     p.add_argument("--exemplar-size", type=_integer(8), metavar="N",
                    help="resize the exemplar so its longer side is N first (default: as is)")
     _gatys_options(p, 300)
