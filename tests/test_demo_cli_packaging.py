@@ -149,6 +149,13 @@ def test_cli_refuses_out_of_range_numbers_before_any_work(argv, message, capsys)
     assert message in capsys.readouterr().err.strip().splitlines()[-1]
 
 
+def test_cli_angle_limit_is_the_trained_range():
+    from zoo.cli.main import MAX_REDIRECTION
+    from zoo.training import deepwarp, eyes
+
+    assert MAX_REDIRECTION == eyes.MAX_ANGLE == deepwarp.DeepWarpRecipe().max_angle
+
+
 def test_cli_help_shows_defaults():
     """Each option's help ends with its default (`zoo train vdsr --help`, as a user runs it)."""
     result = run_zoo("train", "vdsr", "--help")

@@ -59,7 +59,7 @@ class DeepWarpRecipe:
     bank_pairs: int | None = 4096
     bank_path: str | None = None  # None: OUT_DIR/bank.npz
     processes: int = 2
-    max_angle: float = 15.0  # Fig. 1
+    max_angle: float = eyes.MAX_ANGLE  # Fig. 1
     vertical: bool = True
     coarse_to_fine: bool = True
     lightness: bool = True
@@ -185,7 +185,7 @@ def train(recipe: DeepWarpRecipe, out_dir: str | Path, **run_options):
 
 def evaluate(model: keras.Model, n_pairs: int = 500, seed: int = EVAL_SEED,
              pairs: dict | None = None, processes: int = 1, batch: int = 50,
-             max_angle: float = 15.0, vertical: bool = True) -> dict:
+             max_angle: float = eyes.MAX_ANGLE, vertical: bool = True) -> dict:
     """Mean per-pixel squared error (images in [0, 1]) on held-out pairs.
 
     Returns ``{"model": ..., "no_warp": ..., "n_pairs": ...}``; ``no_warp`` is the

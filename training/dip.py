@@ -50,10 +50,11 @@ from zoo.progress import progress as progress_bar
 
 from .dip_problems import Problem, psnr01
 
-__all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem", "data_term",
-           "make_code", "psnr01"]
+__all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem",
+           "clear_state", "data_term", "has_state", "make_code", "psnr01"]
 
 STATE_FILE = "state.npz"  # in ``state_dir``: every variable and the loop's bookkeeping
+PARTIAL_FILE = STATE_FILE + ".partial.npz"  # being written; replaces STATE_FILE once whole
 GUARD_DROP_DB = 5.0  # the notebooks' "if psnr - psnr_last < -5: fall back"
 Z_SCALE = 0.1  # get_noise(..., var=1./10): z ~ U(0, 1) * 0.1
 
@@ -186,8 +187,7 @@ class Fit:
         it every ``state_every`` seconds (0: only on Ctrl-C and at the end).
         """
         iterations = iterations or self.task.iterations
-        loop = self.load_state(state_dir) if state_dir is not None else None
-        loop = loop or LoopState()
+        loop = self.load_state(state_dir) if has_state(state_dir) else LoopState()
         bar = progress_bar(iterations, "step", progress)
         if bar and loop.step:
             bar.add(min(loop.step, iterations))
@@ -255,17 +255,14 @@ class Fit:
                 "seconds": loop.seconds, "history": loop.history,
                 "good_psnr": loop.good_psnr if math.isfinite(loop.good_psnr) else None,
                 "good_weights": loop.good_weights is not None}
-        target = folder / STATE_FILE
-        partial = folder / (STATE_FILE + ".partial.npz")
+        target, partial = folder / STATE_FILE, folder / PARTIAL_FILE
         np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
         os.replace(partial, target)
         return target
 
-    def load_state(self, folder: str | os.PathLike) -> LoopState | None:
-        """Restore ``folder/state.npz`` into this fit; ``None`` if there is none."""
+    def load_state(self, folder: str | os.PathLike) -> LoopState:
+        """Restore ``folder/state.npz`` (see :func:`has_state`) into this fit."""
         path = Path(folder) / STATE_FILE
-        if not path.is_file():
-            return None
         try:
             with np.load(path, allow_pickle=False) as saved:
                 meta = json.loads(str(saved["meta"]))
@@ -283,6 +280,20 @@ class Fit:
         good_psnr = meta["good_psnr"] if meta["good_psnr"] is not None else -math.inf
         return LoopState(step=meta["step"], restarts=meta["restarts"], seconds=meta["seconds"],
                          history=meta["history"], good_weights=good, good_psnr=good_psnr)
+
+
+def has_state(folder: str | os.PathLike | None) -> bool:
+    """Whether ``folder`` holds a saved fit to continue."""
+    return folder is not None and (Path(folder) / STATE_FILE).is_file()
+
+
+def clear_state(folder: str | os.PathLike) -> None:
+    """Remove a saved fit (and a half-written one), and ``folder`` itself if that empties it."""
+    folder = Path(folder)
+    for name in (STATE_FILE, PARTIAL_FILE):
+        (folder / name).unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
 
 
 @dataclass

@@ -46,6 +46,7 @@ EYEBALL = 0.40  # eyeball radius / corner distance: 12 mm / ~30 mm palpebral fis
 UPPER_LID_FOLLOW = 0.8  # upper-lid shift per unit of the iris's vertical shift
 LOWER_LID_FOLLOW = 0.3  # the lower lid follows less
 SUPERSAMPLE = 4  # sub-pixels per pixel side, for anti-aliased edges
+MAX_ANGLE = 15.0  # degrees: gaze angles and redirections stay within +-15, as the paper's Fig. 1
 
 
 @dataclass(frozen=True)
@@ -330,7 +331,7 @@ def _redirection(rng, start, max_angle):
     return rng.uniform(max(-max_angle, -max_angle - start), min(max_angle, max_angle - start))
 
 
-def gaze_pair(rng: np.random.Generator, size=PATCH_SIZE, max_angle: float = 15,
+def gaze_pair(rng: np.random.Generator, size=PATCH_SIZE, max_angle: float = MAX_ANGLE,
               vertical: bool = True, appearance: EyeAppearance | None = None,
               angle_in=None, redirection=None) -> dict:
     """One DeepWarp training example: the same eye with two gazes.
@@ -369,7 +370,7 @@ class PairBatches:
     """
 
     def __init__(self, seed: int, batch: int, steps: int = 1000, size=PATCH_SIZE,
-                 max_angle: float = 15, vertical: bool = True):
+                 max_angle: float = MAX_ANGLE, vertical: bool = True):
         self.seed, self.batch, self.steps = seed, batch, steps
         self.kwargs = dict(size=tuple(size), max_angle=max_angle, vertical=vertical)
 
@@ -461,7 +462,7 @@ def columbia_files(root) -> list[ColumbiaImage]:
     return [f for f in found if f is not None]
 
 
-def columbia_pairs(files, vertical: bool = True, max_angle: float = 15):
+def columbia_pairs(files, vertical: bool = True, max_angle: float = MAX_ANGLE):
     """Ordered (input, target) pairs of one subject, distance and head pose.
 
     Only gaze differs in a pair. With ``vertical`` the horizontal gaze is the same
@@ -520,7 +521,7 @@ def box_landmarks(landmarks: np.ndarray, box, size=PATCH_SIZE) -> np.ndarray:
 
 
 def load_columbia(root, find_eyes: Callable[[np.ndarray], list] | None = None,
-                  size=PATCH_SIZE, vertical: bool = True, max_angle: float = 15,
+                  size=PATCH_SIZE, vertical: bool = True, max_angle: float = MAX_ANGLE,
                   scale: float = 1.5) -> Iterator[dict]:
     """Gaze pairs of eye patches from a Columbia Gaze Data Set folder, one at a time.
 

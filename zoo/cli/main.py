@@ -408,8 +408,7 @@ def _run_export(args):
 
     from zoo.weights import registry
 
-    if not str(args.out).lower().endswith(".tflite"):
-        raise ZooError(f"{args.out}: output must end in .tflite")
+    _check_output(args.out, (".tflite",))
     known = [p.name for p in registry.presets(args.model)]
     if args.preset and args.preset not in known:
         raise ZooError(f"{args.preset!r} is not a preset of {args.model}; "
@@ -451,12 +450,13 @@ def _add_upscale(commands):
     p.set_defaults(run=_run_upscale)
 
 
-def _check_output(path) -> None:
-    """Refuse an output image path we cannot write, before any work is done."""
-    from zoo.image.io import WRITE_FORMATS
-
-    if os.path.splitext(str(path))[1].lower() not in WRITE_FORMATS:
-        raise ZooError(f"{path}: output must end in one of {', '.join(WRITE_FORMATS)}")
+def _check_output(path, suffixes=None) -> None:
+    """Refuse an output path we cannot write (default: an image's), before any work is done."""
+    if suffixes is None:
+        from zoo.image.io import WRITE_FORMATS as suffixes
+    if os.path.splitext(str(path))[1].lower() not in suffixes:
+        allowed = suffixes[0] if len(suffixes) == 1 else f"one of {', '.join(suffixes)}"
+        raise ZooError(f"{path}: output must end in {allowed}")
 
 
 def _run_upscale(args):
@@ -525,13 +525,13 @@ def _run_dip(args):
     task = task_for(args.task, args.preset, args.scale)
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
-    from zoo.training.dip import STATE_FILE, Fit, FitInterrupted
+    from zoo.training.dip import Fit, FitInterrupted, clear_state, has_state
 
     fit = Fit(problem, task, seed=args.seed)
     print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
           f"parameters, {args.iters or task.iterations} iterations on {keras.backend.backend()}")
     state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
-    if (state / STATE_FILE).is_file():
+    if has_state(state):
         print(f"continuing the unfinished fit saved in {state}")
 
     def snapshot(step, img):
@@ -544,10 +544,7 @@ def _run_dip(args):
         print(f"zoo: {stop}", file=sys.stderr)
         return 130
     write_image(out, result.image)
-    for left in state.glob(f"{STATE_FILE}*"):  # done: the next run of this command starts afresh
-        left.unlink()
-    if not any(state.iterdir()):
-        state.rmdir()
+    clear_state(state)  # done: the next run of this command starts afresh
     report = {"task": args.task, "preset": args.preset or task_for(args.task, None, args.scale)
               .description, "iterations": result.steps, "seconds": round(result.seconds, 2),
               "backend": keras.backend.backend(), "restarts": result.restarts}
@@ -564,8 +561,8 @@ def _run_dip(args):
 
 
 # ---------------------------------------------------------------- gaze
-# The largest redirection DeepWarp saw in training: DeepWarpRecipe.max_angle, 15 degrees as in
-# the paper's Fig. 1 (zoo.training.eyes draws |redirection| <= 15); beyond it the net extrapolates.
+# The largest redirection DeepWarp saw in training, beyond which the net extrapolates:
+# zoo.training.eyes.MAX_ANGLE (not imported here, so that parsing stays light; a test ties them).
 MAX_REDIRECTION = 15.0
 
 
