@@ -80,3 +80,29 @@ def test_bad_output_extension_and_shape(tmp_path):
         write_image(tmp_path / "x.png", np.zeros((4, 4, 2), np.uint8))
     with pytest.raises(ImageError, match="alpha"):
         write_image(tmp_path / "x.jpg", np.zeros((4, 4, 4), np.uint8))
+
+
+# EXIF orientation tag -> the np.rot90/flip that shows the stored pixels upright.
+_UPRIGHT = {1: lambda a: a, 2: lambda a: a[:, ::-1], 3: lambda a: np.rot90(a, 2),
+            6: lambda a: np.rot90(a, -1), 8: lambda a: np.rot90(a, 1)}
+
+
+@pytest.mark.parametrize("orientation", sorted(_UPRIGHT))
+def test_exif_orientation_is_applied(tmp_path, rng, orientation):
+    stored = rng.integers(0, 256, (5, 7, 3), dtype=np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation  # what a phone writes for a photo taken upright
+    Image.fromarray(stored).save(tmp_path / "photo.png", exif=exif)
+    np.testing.assert_array_equal(read_image(tmp_path / "photo.png"),
+                                  _UPRIGHT[orientation](stored))
+
+
+def test_upscale_keeps_a_portrait_photo_upright(tmp_path, rng):
+    from zoo.sr import upscale
+
+    stored = rng.integers(0, 256, (12, 20, 3), dtype=np.uint8)  # landscape pixels
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "portrait.jpg", exif=exif, quality=95)
+    result = upscale(read_image(tmp_path / "portrait.jpg"), 2, lambda y: y)
+    assert result.shape == (40, 24, 3)

@@ -4,6 +4,11 @@ Arrays are ``uint8`` of shape ``(H, W, C)`` with ``C`` 1 (gray), 3 (RGB) or
 4 (RGBA). Palette images become RGB (RGBA when they carry transparency),
 bilevel images become gray, CMYK and YCbCr JPEGs become RGB. Images with more
 than 8 bits per channel are refused rather than silently truncated.
+
+A photo's EXIF orientation tag is applied, so pixels come out the way image
+viewers show them: phones store portrait photos as landscape pixels plus a
+"rotate 90 degrees" tag, and without it ``zoo upscale`` or ``zoo gaze`` would
+return such a photo lying on its side (and find no eyes in it).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from zoo.errors import ImageError
 
@@ -36,7 +41,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
                     f"{path}: unsupported image format {im.format} "
                     f"(supported: {', '.join(READ_FORMATS)})")
             im.load()
-            im = _to_8bit_mode(im, path)
+            im = _to_8bit_mode(_upright(im), path)
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file, or a format Pillow cannot read") from None
     except (OSError, SyntaxError, ValueError) as err:
@@ -45,6 +50,14 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: corrupt or truncated image ({err})") from None
     array = np.asarray(im, dtype=np.uint8)
     return array[:, :, None] if array.ndim == 2 else array
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """``im`` turned by its EXIF orientation tag, as viewers show it (a broken tag is ignored)."""
+    try:
+        return ImageOps.exif_transpose(im)
+    except Exception:  # noqa: BLE001 - malformed EXIF must not make a readable image unreadable
+        return im
 
 
 def _to_8bit_mode(im: Image.Image, path: Path) -> Image.Image:
