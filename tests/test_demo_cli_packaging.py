@@ -149,6 +149,32 @@ def test_cli_refuses_out_of_range_numbers_before_any_work(argv, message, capsys)
     assert message in capsys.readouterr().err.strip().splitlines()[-1]
 
 
+def test_cli_out_of_memory_is_one_line(monkeypatch, capsys):
+    """A result too large for memory (zoo upscale of a huge photo) ends in one line, not numpy's
+    traceback."""
+    import zoo.cli.main as cli
+
+    def allocate(args):
+        raise MemoryError("Unable to allocate 7.50 GiB for an array with shape (40000, 60000, 3)")
+
+    monkeypatch.setattr(cli, "_run_upscale", allocate)
+    assert cli.main(["upscale", "in.png", "out.png"]) == 2
+    assert capsys.readouterr().err == ("zoo: error: out of memory: Unable to allocate 7.50 GiB "
+                                       "for an array with shape (40000, 60000, 3)\n")
+
+
+def test_cli_refuses_an_output_it_cannot_write_before_any_work(tmp_path, capsys):
+    from zoo.cli.main import main
+
+    (tmp_path / "taken").write_text("a file")
+    for argv in (["gaze", "missing.jpg", str(tmp_path / "taken" / "out.png")],
+                 ["dip", "denoise", "missing.png", "--out", str(tmp_path / "taken/a/b.png")],
+                 ["export", "vdsr", "--out", str(tmp_path / "taken" / "v.tflite")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("zoo: error: ") and "taken is a file, not a folder" in err, err
+
+
 def test_cli_angle_limit_is_the_trained_range():
     from zoo.cli.main import MAX_REDIRECTION
     from zoo.training import deepwarp, eyes

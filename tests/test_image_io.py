@@ -106,3 +106,25 @@ def test_upscale_keeps_a_portrait_photo_upright(tmp_path, rng):
     Image.fromarray(stored).save(tmp_path / "portrait.jpg", exif=exif, quality=95)
     result = upscale(read_image(tmp_path / "portrait.jpg"), 2, lambda y: y)
     assert result.shape == (40, 24, 3)
+
+
+def test_large_images_read_quietly_and_huge_ones_fail_in_one_line(tmp_path, rng, monkeypatch):
+    import warnings
+
+    import PIL.Image
+
+    monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 100)  # stands in for Pillow's 89 M
+    large = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)  # over the limit: Pillow warns
+    write_image(tmp_path / "large.png", large)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(read_image(tmp_path / "large.png"), large)
+    write_image(tmp_path / "huge.png", np.zeros((15, 14, 3), np.uint8))  # over twice: refused
+    with pytest.raises(ImageError, match="huge.png: too large to read"):
+        read_image(tmp_path / "huge.png")
+
+
+def test_unwritable_output_is_one_error(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ImageError, match="cannot write"):
+        write_image(tmp_path / "file" / "out.png", np.zeros((4, 4, 3), np.uint8))

@@ -108,6 +108,7 @@ def test_upscale_command(photos, identity_weights, tmp_path):
     (["missing.png", "out.png"], "no such file"),
     (["{bad}", "out.png"], "not an image"),
     (["{good}", "out.gif"], "output must end in"),
+    (["{good}", "{bad}/out.png"], "bad.png is a file, not a folder"),
     (["{good}", "out.png", "--scale", "1"], "--scale must be an integer from 2 to 8"),
 ])
 def test_upscale_refuses_bad_input_in_one_line(tmp_path, photos, args, message):

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zoo: interrupted", file=sys.stderr)
         return 130
+    except MemoryError as err:  # e.g. numpy's "Unable to allocate 7.5 GiB for an array ..."
+        print(f"zoo: error: out of memory{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -457,6 +460,13 @@ def _check_output(path, suffixes=None) -> None:
     if os.path.splitext(str(path))[1].lower() not in suffixes:
         allowed = suffixes[0] if len(suffixes) == 1 else f"one of {', '.join(suffixes)}"
         raise ZooError(f"{path}: output must end in {allowed}")
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):  # missing folders are created when the result is written
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise ZooError(f"{path}: cannot be written, {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK):
+        raise ZooError(f"{path}: cannot be written, {folder} is not writable")
 
 
 def _run_upscale(args):
@@ -587,6 +597,9 @@ def _run_gaze(args):
     from zoo.gaze import find_eyes, redirect_gaze
     from zoo.image import as_rgb, read_image, write_image
 
+    _check_output(args.output)
+    if args.eyes:
+        _check_output(args.eyes)
     image = as_rgb(read_image(args.input))
     landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
     model = zoo.load("deepwarp", weights=args.weights or "default")

@@ -14,6 +14,7 @@ return such a photo lying on its side (and find no eyes in it).
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +36,9 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     try:
-        with Image.open(path) as im:
-            if im.format not in READ_FORMATS:
-                raise ImageError(
-                    f"{path}: unsupported image format {im.format} "
-                    f"(supported: {', '.join(READ_FORMATS)})")
-            im.load()
-            im = _to_8bit_mode(_upright(im), path)
+        im = _decode(path)
+    except Image.DecompressionBombError as err:
+        raise ImageError(f"{path}: too large to read ({err})") from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file, or a format Pillow cannot read") from None
     except (OSError, SyntaxError, ValueError) as err:
@@ -50,6 +47,21 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: corrupt or truncated image ({err})") from None
     array = np.asarray(im, dtype=np.uint8)
     return array[:, :, None] if array.ndim == 2 else array
+
+
+def _decode(path: Path) -> Image.Image:
+    """The file's pixels, upright and in an 8-bit mode; Pillow's exceptions pass through."""
+    with warnings.catch_warnings():
+        # The user chose this file: a large photo is no decompression bomb worth a warning.
+        # Pillow still refuses images over twice its limit (DecompressionBombError).
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        with Image.open(path) as im:
+            if im.format not in READ_FORMATS:
+                raise ImageError(
+                    f"{path}: unsupported image format {im.format} "
+                    f"(supported: {', '.join(READ_FORMATS)})")
+            im.load()
+            return _to_8bit_mode(_upright(im), path)
 
 
 def _upright(im: Image.Image) -> Image.Image:
@@ -90,9 +102,12 @@ def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -
                          "expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
     if fmt == "JPEG" and array.ndim == 3 and array.shape[2] == 4:
         raise ImageError(f"{path}: JPEG has no alpha channel; write RGBA images as PNG")
-    path.parent.mkdir(parents=True, exist_ok=True)
     options = {"quality": quality} if fmt == "JPEG" else {}
-    Image.fromarray(array).save(path, format=fmt, **options)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(array).save(path, format=fmt, **options)
+    except OSError as err:
+        raise ImageError(f"{path}: cannot write ({err.strerror or err})") from None
     return path
 
 
