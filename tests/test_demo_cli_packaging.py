@@ -169,7 +169,9 @@ def test_cli_refuses_an_output_it_cannot_write_before_any_work(tmp_path, capsys)
     (tmp_path / "taken").write_text("a file")
     for argv in (["gaze", "missing.jpg", str(tmp_path / "taken" / "out.png")],
                  ["dip", "denoise", "missing.png", "--out", str(tmp_path / "taken/a/b.png")],
-                 ["export", "vdsr", "--out", str(tmp_path / "taken" / "v.tflite")]):
+                 ["export", "vdsr", "--out", str(tmp_path / "taken" / "v.tflite")],
+                 ["eval", "vdsr", "--data", "missing", "--json", str(tmp_path / "taken/t.json")],
+                 ["texture", "missing.png", "--out", "t.png", "--json", str(tmp_path / "taken/j")]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("zoo: error: ") and "taken is a file, not a folder" in err, err

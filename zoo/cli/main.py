@@ -370,6 +370,7 @@ def _run_eval(args):
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table
 
+    _check_writable(args.json)
     files = list_images(args.data)
     predict = None if args.bicubic_only else _predictor(args.model, args.weights, args.tflite)
     table = evaluate(files, args.scales, predict)
@@ -460,6 +461,14 @@ def _check_output(path, suffixes=None) -> None:
     if os.path.splitext(str(path))[1].lower() not in suffixes:
         allowed = suffixes[0] if len(suffixes) == 1 else f"one of {', '.join(suffixes)}"
         raise ZooError(f"{path}: output must end in {allowed}")
+    _check_writable(path)
+
+
+def _check_writable(path) -> None:
+    """Refuse an output path whose folder is a file or read-only, before any work is done
+    (``None``, an output not asked for, passes)."""
+    if path is None:
+        return
     folder = os.path.dirname(os.path.abspath(path))
     while not os.path.exists(folder):  # missing folders are created when the result is written
         folder = os.path.dirname(folder)
@@ -525,6 +534,7 @@ def _run_dip(args):
 
     out = Path(args.out)
     _check_output(out)
+    _check_writable(args.json)
     if args.preset and args.preset not in TASKS:
         raise ZooError(f"unknown preset {args.preset!r}; known: {', '.join(TASKS)}")
     image = read_image(args.image)
@@ -712,6 +722,7 @@ def _run_texture(args):
     from zoo.image import read_image
 
     _check_output(args.out)
+    _check_writable(args.json)
     exemplar = read_image(args.source)
     from zoo.image import as_rgb01
     from zoo.training.gatys import fit_side, resize_to, synthesize_texture
@@ -727,6 +738,7 @@ def _run_style(args):
     from zoo.image import read_image
 
     _check_output(args.out)
+    _check_writable(args.json)
     content, style = read_image(args.content), read_image(args.style)
     from zoo.training.gatys import transfer_style
 
