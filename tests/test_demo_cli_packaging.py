@@ -171,7 +171,8 @@ def test_cli_refuses_an_output_it_cannot_write_before_any_work(tmp_path, capsys)
                  ["dip", "denoise", "missing.png", "--out", str(tmp_path / "taken/a/b.png")],
                  ["export", "vdsr", "--out", str(tmp_path / "taken" / "v.tflite")],
                  ["eval", "vdsr", "--data", "missing", "--json", str(tmp_path / "taken/t.json")],
-                 ["texture", "missing.png", "--out", "t.png", "--json", str(tmp_path / "taken/j")]):
+                 ["texture", "missing.png", "--size", "64", "--out", "t.png",
+                  "--json", str(tmp_path / "taken" / "t.json")]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("zoo: error: ") and "taken is a file, not a folder" in err, err
