@@ -172,10 +172,19 @@ def test_cli_refuses_an_output_it_cannot_write_before_any_work(tmp_path, capsys)
                  ["export", "vdsr", "--out", str(tmp_path / "taken" / "v.tflite")],
                  ["eval", "vdsr", "--data", "missing", "--json", str(tmp_path / "taken/t.json")],
                  ["texture", "missing.png", "--size", "64", "--out", "t.png",
-                  "--json", str(tmp_path / "taken" / "t.json")]):
+                  "--json", str(tmp_path / "taken" / "t.json")],
+                 ["train", "stn", "--out", str(tmp_path / "taken" / "run")],
+                 ["demo", "--out", str(tmp_path / "taken" / "gallery")]):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("zoo: error: ") and "taken is a file, not a folder" in err, err
+    for argv in (["train", "vdsr", "--data", "d", "--out", str(tmp_path / "taken")],
+                 ["train", "deepwarp", "--out", str(tmp_path / "taken")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err == f"zoo: error: {tmp_path / 'taken'}: is a file, not a folder\n"
+    assert main(["eval", "vdsr", "--data", str(tmp_path / "taken"), "--bicubic-only"]) == 2
+    assert "taken: is a file; give the folder that holds the images" in capsys.readouterr().err
 
 
 def test_cli_angle_limit_is_the_trained_range():

@@ -190,6 +190,7 @@ def _demo_sections(text: str) -> list[str]:
 
 
 def _run_demo(args):
+    _check_folder(args.out)
     from zoo.demo import run_demo
 
     index = run_demo(args.out, only=args.only)
@@ -229,6 +230,7 @@ def _add_train_stn(models):
 
 
 def _run_train_stn(args):
+    _check_folder(args.out)
     from zoo.training import stn
 
     recipe = stn.STNRecipe(kind=args.distortion, model=args.variant, epochs=args.epochs,
@@ -262,6 +264,7 @@ def _add_train_deepwarp(models):
 
 
 def _run_train_deepwarp(args):
+    _check_folder(args.out)
     from zoo.training import deepwarp
 
     recipe = deepwarp.DeepWarpRecipe(
@@ -332,6 +335,7 @@ def vdsr_recipe(args):
 
 
 def _run_train(args):
+    _check_folder(args.out)
     from zoo.training.vdsr import train
 
     train(vdsr_recipe(args), out_dir=args.out, strategy=args.strategy,
@@ -462,6 +466,13 @@ def _check_output(path, suffixes=None) -> None:
         allowed = suffixes[0] if len(suffixes) == 1 else f"one of {', '.join(suffixes)}"
         raise ZooError(f"{path}: output must end in {allowed}")
     _check_writable(path)
+
+
+def _check_folder(path) -> None:
+    """Refuse an output folder (a run's or the demo's) that is a file or cannot be written."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ZooError(f"{path}: is a file, not a folder")
+    _check_writable(os.path.join(path, "any file"))
 
 
 def _check_writable(path) -> None:

@@ -144,6 +144,8 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """The image files of a folder (by extension), sorted by name."""
     folder = Path(folder)
+    if folder.is_file():
+        raise ImageError(f"{folder}: is a file; give the folder that holds the images")
     if not folder.is_dir():
         raise ImageError(f"{folder}: no such folder")
     suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
