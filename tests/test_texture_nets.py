@@ -12,6 +12,7 @@ from conftest import data_dir
 
 keras = pytest.importorskip("keras")
 
+from zoo.errors import ImageError  # noqa: E402
 from zoo.export.tflite import LiteModel, check_builtin_only, to_tflite  # noqa: E402
 from zoo.layers.normalization import InstanceNormalization  # noqa: E402
 from zoo.models.texture_nets import TextureNetwork, generator_inputs, make_noise  # noqa: E402
@@ -105,3 +106,26 @@ def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
     reloaded = tn.load_generator(recipe, out / "generator.weights.h5")
     np.testing.assert_allclose(tn.sample(reloaded, 32, 1, 3), tn.sample(generator, 32, 1, 3),
                                atol=1e-5)
+
+
+def test_content_stream_skips_files_it_cannot_decode(tmp_path, rng):
+    """A corrupt photo in a large content folder (MS-COCO has some) is skipped, not fatal;
+    formats tf.io cannot decode are not listed; crops come from the good photo."""
+    from zoo.image import write_image
+
+    photo = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
+    write_image(tmp_path / "good.png", photo)
+    (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    write_image(tmp_path / "other.png", photo)
+    (tmp_path / "other.png").rename(tmp_path / "other.webp")  # listed, but not for tf.io
+    recipe = tn.TextureRecipe(mode="stylization", content=str(tmp_path), image_size=32,
+                              batch_size=4)
+    batch = next(iter(tn._content_crops(recipe, 4))).numpy()
+    assert batch.shape == (4, 32, 32, 3)
+    windows = np.lib.stride_tricks.sliding_window_view(photo / 255.0, (32, 32, 3))
+    for crop in batch:  # each is a 32x32 window of the good photo (no resize: 40 >= 32)
+        assert np.abs(windows - crop).max(axis=(-1, -2, -3)).min() < 1e-6
+    (tmp_path / "good.png").unlink()
+    (tmp_path / "corrupt.jpg").unlink()
+    with pytest.raises(ImageError, match="no .jpg, .jpeg, .png, .bmp, .gif images"):
+        tn._content_crops(recipe, 4)

@@ -45,6 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.errors import ImageError
 from zoo.image.io import as_rgb01, list_images, read_image
 from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
@@ -294,12 +295,16 @@ def _noise_batch(recipe: TextureRecipe, batch: int, seed):
             for k in range(recipe.scales)]
 
 
+# The formats tf.io.decode_image reads (list_images also lists .tif and .webp).
+TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+
+
 def _content_crops(recipe: TextureRecipe, batch: int):
     import tensorflow as tf
 
-    files = [str(p) for p in list_images(recipe.content)]
+    files = [str(p) for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
     if not files:
-        raise ValueError(f"no content images in {recipe.content}")
+        raise ImageError(f"{recipe.content}: no {', '.join(TF_DECODES)} images to train on")
     size = recipe.image_size
 
     def load(path):
@@ -311,7 +316,10 @@ def _content_crops(recipe: TextureRecipe, batch: int):
         return tf.image.random_crop(image, (size, size, 3), seed=recipe.seed)
 
     data = tf.data.Dataset.from_tensor_slices(files).repeat().shuffle(len(files), recipe.seed)
-    return data.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(batch, drop_remainder=True)
+    data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    # A corrupt file in a folder of 80,000 (MS-COCO has a few) is skipped with a warning,
+    # instead of ending hours of training.
+    return data.ignore_errors(log_warning=True).batch(batch, drop_remainder=True)
 
 
 def make_data(recipe: TextureRecipe, names):
