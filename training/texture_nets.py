@@ -295,8 +295,8 @@ def _noise_batch(recipe: TextureRecipe, batch: int, seed):
             for k in range(recipe.scales)]
 
 
-# The formats tf.io.decode_image reads (list_images also lists .tif and .webp).
-TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp", ".gif")
+# The listed formats tf.io.decode_image reads (list_images also lists .tif and .webp).
+TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def _content_crops(recipe: TextureRecipe, batch: int):

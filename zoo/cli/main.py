@@ -472,7 +472,7 @@ def _check_folder(path) -> None:
     """Refuse an output folder (a run's or the demo's) that is a file or cannot be written."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise ZooError(f"{path}: is a file, not a folder")
-    _check_writable(os.path.join(path, "any file"))
+    _check_writable(os.path.join(path, "any file"))  # as for any file written inside it
 
 
 def _check_writable(path) -> None:
