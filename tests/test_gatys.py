@@ -12,7 +12,7 @@ import pytest
 from conftest import data_dir, run_zoo
 from zoo.cli.main import main
 from zoo.errors import ZooError
-from zoo.image import read_image, rgb2ycbcr, write_image
+from zoo.image import imresize, read_image, rgb2ycbcr, write_image
 from zoo.models.perceptual import VGG19, RandomMultiscale
 from zoo.training import gatys
 from zoo.image import as_rgb01
@@ -171,6 +171,57 @@ def test_style_cli_in_process(tmp_path, capsys):
     assert main(["style", str(content), str(tmp_path / "none.png"), "--out", str(styled)]) == 2
     err = capsys.readouterr().err
     assert "x.gif: output must end in one of" in err and "none.png: no such file" in err
+
+
+@pytest.mark.parametrize("optimizer, stop_at", [("adam", 3), ("adam", 8), ("lbfgs", 7)])
+def test_ctrl_c_keeps_the_newest_image(exemplar, optimizer, stop_at):
+    """Ctrl-C (KeyboardInterrupt) ends the run with the newest iterate, resized to the output
+    size when it came at the coarse level; iterations 1-5 are level 0 (20x28), 6-10 level 1."""
+    shown = {}
+
+    def snapshot(step, image):
+        shown[step] = image
+        if step == stop_at:
+            raise KeyboardInterrupt
+
+    result = synthesize_texture(exemplar, (40, 56), small_backbone(), iterations=5, levels=2,
+                                optimizer=optimizer, snapshot_every=1, on_snapshot=snapshot)
+    assert result.interrupted and result.iterations == stop_at == max(shown)
+    assert result.image.shape == (40, 56, 3)
+    newest = shown[stop_at]
+    assert newest.shape[:2] == ((20, 28) if stop_at <= 5 else (40, 56))
+    if newest.shape[:2] != (40, 56):
+        newest = np.clip(imresize(newest, output_shape=(40, 56)), 0, 1)
+    np.testing.assert_allclose(result.image, newest, atol=1e-6)
+    assert np.isfinite(result.final_loss)
+
+
+def test_ctrl_c_on_the_command_line_writes_the_image_so_far(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import NEUTRAL_CWD
+
+    src, out = tmp_path / "src.png", tmp_path / "tex.png"
+    write_image(src, np.random.default_rng(0).uniform(0, 1, (24, 24, 3)).astype(np.float32))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "zoo.cli.main", "texture", str(src), "--size", "24", "--out",
+         str(out), "--iters", "100000", "--backbone", "random", "--optimizer", "adam",
+         "--snapshot-every", "5", "--json", str(tmp_path / "tex.json")],
+        cwd=NEUTRAL_CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "tex_00005.png").exists() and proc.poll() is None:
+        assert time.monotonic() < deadline, "no snapshot within 2 minutes"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err[-2000:]
+    assert "zoo: interrupted after" in err and f"wrote the image so far to {out}" in err
+    assert read_image(out).shape == (24, 24, 3)
+    report = json.loads((tmp_path / "tex.json").read_text())
+    assert report["interrupted"] and 5 <= report["iterations"] < 100000
 
 
 def test_vgg19_offline_is_one_line_error(tmp_path, monkeypatch, capsys):

@@ -112,6 +112,7 @@ class SynthesisResult:
     sizes: list = field(default_factory=list)  # (H, W) of every level, coarse to fine
     backbone: str = ""
     optimizer: str = ""
+    interrupted: bool = False  # Ctrl-C: ``image`` is the newest iterate, at the output's size
 
 
 # ---------------------------------------------------------------- images and backbones
@@ -300,34 +301,49 @@ def _level_sizes(size: tuple[int, int], levels: int | None) -> list[tuple[int, i
 
 def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, progress,
          snapshot_every, on_snapshot, label):
-    """Coarse to fine over ``levels_spec`` ((H, W) per level); ``make_level(size) -> _Problem``."""
+    """Coarse to fine over ``levels_spec`` ((H, W) per level); ``make_level(size) -> _Problem``.
+
+    Ctrl-C (KeyboardInterrupt) after the first iteration ends the run early with the newest
+    iterate, so minutes of optimisation are not lost (``SynthesisResult.interrupted``).
+    """
     total = iterations * len(levels_spec)
     bar = progress_bar(total, "iter", progress)
-    history, done, evals = [], [0], 0
+    history, done, evals, newest = [], [0], 0, {}
     start = time.perf_counter()
-    x, initial = None, math.nan
-    for level, size in enumerate(levels_spec):
-        problem = make_level(size)
-        x0 = x_init(problem.shape) if x is None else _upsample(x, problem.shape)
+    x, initial, interrupted = None, math.nan, False
+    try:
+        for level, size in enumerate(levels_spec):
+            problem = make_level(size)
+            x0 = x_init(problem.shape) if x is None else _upsample(x, problem.shape)
 
-        def on_iteration(step, loss, xk, level=level, size=size, problem=problem):
-            done[0] += 1
-            history.append({"level": level, "size": list(size), "iteration": step, "loss": loss})
-            if bar is not None:
-                bar.add(1, values=[("loss", loss)]) if hasattr(bar, "target") else bar.add(1)
-            if snapshot_every and on_snapshot and done[0] % snapshot_every == 0:
-                on_snapshot(done[0], problem.render(xk))
+            def on_iteration(step, loss, xk, level=level, size=size, problem=problem):
+                done[0] += 1
+                newest.update(problem=problem, x=xk)
+                history.append({"level": level, "size": list(size), "iteration": step,
+                                "loss": loss})
+                if bar is not None:
+                    bar.add(1, values=[("loss", loss)]) if hasattr(bar, "target") else bar.add(1)
+                if snapshot_every and on_snapshot and done[0] % snapshot_every == 0:
+                    on_snapshot(done[0], problem.render(xk))
 
-        x, initial, n = _optimise(problem, x0, iterations, optimizer, learning_rate, on_iteration)
-        evals += n
-    if bar is not None and done[0] < total:  # L-BFGS stopped early (converged or line search)
+            x, initial, n = _optimise(problem, x0, iterations, optimizer, learning_rate,
+                                      on_iteration)
+            evals += n
+    except KeyboardInterrupt:
+        if not newest:
+            raise
+        problem, x, interrupted = newest["problem"], newest["x"], True
+    if bar is not None and done[0] < total and not interrupted:  # L-BFGS converged early
         bar.add(total - done[0])
     final = float(ops.convert_to_numpy(problem.loss_fn(ops.convert_to_tensor(x))))
-    return SynthesisResult(image=problem.render(x), history=history, iterations=done[0],
+    image = problem.render(x)
+    if image.shape[:2] != tuple(levels_spec[-1]):  # stopped at a coarser level
+        image = np.clip(imresize(image, output_shape=levels_spec[-1]), 0, 1).astype(np.float32)
+    return SynthesisResult(image=image, history=history, iterations=done[0],
                            evaluations=evals, seconds=time.perf_counter() - start,
                            initial_loss=initial, final_loss=final,
                            sizes=[tuple(s) for s in levels_spec], backbone=label[0],
-                           optimizer=label[1])
+                           optimizer=label[1], interrupted=interrupted)
 
 
 def _upsample(x: np.ndarray, shape) -> np.ndarray:

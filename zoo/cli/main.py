@@ -697,7 +697,8 @@ def _add_style(commands):
 
 
 def _gatys_run(args, label, make):
-    """Runs ``make(**common)`` with snapshots, then writes the image and the JSON report."""
+    """Runs ``make(**common)`` with snapshots, then writes the image and the JSON report
+    (after Ctrl-C too: the image so far; exit status 130)."""
     import json
     from pathlib import Path
 
@@ -716,17 +717,22 @@ def _gatys_run(args, label, make):
                   levels=args.levels, seed=args.seed, snapshot_every=args.snapshot_every,
                   on_snapshot=snapshot, notify=print_notice)
     write_image(out, result.image)
-    sizes = " -> ".join(f"{w}x{h}" for h, w in result.sizes)
-    print(f"wrote {out} ({label}, {result.backbone} backbone, {result.optimizer}, {sizes}, "
-          f"{result.iterations} iterations, {result.seconds:.1f} s; loss "
-          f"{result.initial_loss:.4g} -> {result.final_loss:.4g})")
     if args.json:
         report = {"command": label, "backbone": result.backbone, "optimizer": result.optimizer,
                   "sizes": [list(s) for s in result.sizes], "iterations": result.iterations,
                   "evaluations": result.evaluations, "seconds": round(result.seconds, 2),
                   "initial_loss": result.initial_loss, "final_loss": result.final_loss,
-                  "backend": keras.backend.backend()}
+                  "backend": keras.backend.backend(), "interrupted": result.interrupted}
         Path(args.json).write_text(json.dumps(report, indent=2))
+    if result.interrupted:
+        planned = args.iters * len(result.sizes)
+        print(f"zoo: interrupted after {result.iterations} of {planned} iterations; wrote the "
+              f"image so far to {out}", file=sys.stderr)
+        return 130
+    sizes = " -> ".join(f"{w}x{h}" for h, w in result.sizes)
+    print(f"wrote {out} ({label}, {result.backbone} backbone, {result.optimizer}, {sizes}, "
+          f"{result.iterations} iterations, {result.seconds:.1f} s; loss "
+          f"{result.initial_loss:.4g} -> {result.final_loss:.4g})")
 
 
 def _run_texture(args):
@@ -741,7 +747,7 @@ def _run_texture(args):
     exemplar = as_rgb01(exemplar, args.source)
     if args.exemplar_size:
         exemplar = resize_to(exemplar, fit_side(exemplar.shape, args.exemplar_size))
-    _gatys_run(args, "texture", lambda **common: synthesize_texture(
+    return _gatys_run(args, "texture", lambda **common: synthesize_texture(
         exemplar, args.size, args.backbone, **common))
 
 
@@ -753,7 +759,7 @@ def _run_style(args):
     content, style = read_image(args.content), read_image(args.style)
     from zoo.training.gatys import transfer_style
 
-    _gatys_run(args, "style", lambda **common: transfer_style(
+    return _gatys_run(args, "style", lambda **common: transfer_style(
         content, style, args.backbone, content_weight=args.content_weight,
         style_weight=args.style_weight, init=args.init, preserve_color=args.preserve_color,
         size=args.size, style_size=args.style_size, **common))
