@@ -318,9 +318,9 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
 
             def on_iteration(step, loss, xk, level=level, size=size, problem=problem):
                 done[0] += 1
-                newest.update(problem=problem, x=xk)
                 history.append({"level": level, "size": list(size), "iteration": step,
                                 "loss": loss})
+                newest.update(problem=problem, x=xk, done=done[0])  # one call: Ctrl-C-safe
                 if bar is not None:
                     bar.add(1, values=[("loss", loss)]) if hasattr(bar, "target") else bar.add(1)
                 if snapshot_every and on_snapshot and done[0] % snapshot_every == 0:
@@ -333,6 +333,8 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
         if not newest:
             raise
         problem, x, interrupted = newest["problem"], newest["x"], True
+        done[0] = newest["done"]  # the bookkeeping of a half-recorded iteration goes
+        del history[done[0]:]
     if bar is not None and done[0] < total and not interrupted:  # L-BFGS converged early
         bar.add(total - done[0])
     final = float(ops.convert_to_numpy(problem.loss_fn(ops.convert_to_tensor(x))))
