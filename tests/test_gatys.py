@@ -210,13 +210,18 @@ def test_ctrl_c_on_the_command_line_writes_the_image_so_far(tmp_path):
         [sys.executable, "-m", "zoo.cli.main", "texture", str(src), "--size", "24", "--out",
          str(out), "--iters", "100000", "--backbone", "random", "--optimizer", "adam",
          "--snapshot-every", "5", "--json", str(tmp_path / "tex.json")],
-        cwd=NEUTRAL_CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not (tmp_path / "tex_00005.png").exists() and proc.poll() is None:
-        assert time.monotonic() < deadline, "no snapshot within 2 minutes"
-        time.sleep(0.2)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+        cwd=NEUTRAL_CWD, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A shell's background job (as CI may run pytest) ignores SIGINT, and so would zoo.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + 120
+        while not (tmp_path / "tex_00005.png").exists() and proc.poll() is None:
+            assert time.monotonic() < deadline, "no snapshot within 2 minutes"
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # never leave a 100,000-iteration fit running
     assert proc.returncode == 130, err[-2000:]
     assert "zoo: interrupted after" in err and f"wrote the image so far to {out}" in err
     assert read_image(out).shape == (24, 24, 3)
