@@ -137,6 +137,7 @@ def test_cli_help_and_errors():
     ("texture a.png --size 4 --out b.png", "--size: must be at least 8, got 4"),
     ("style a.png b.png --out c.png --style-weight -1", "--style-weight: must be in [0, inf)"),
     ("gaze a.png b.png --angle 20", "--angle: must be in [-15, 15], got 20"),
+    ("upscale a.png b.png --tile 8", "--tile: must be at least 16, got 8"),
 ])
 def test_cli_refuses_out_of_range_numbers_before_any_work(argv, message, capsys):
     """Zero batches, negative rates, ... fail in parsing, in one line (they once raised

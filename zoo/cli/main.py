@@ -454,7 +454,7 @@ def _add_upscale(commands):
     p.add_argument("--scale", type=int, default=2, help="integer factor (VDSR is trained on 2-4)")
     p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
     p.add_argument("--tflite", help="use an exported .tflite model instead")
-    p.add_argument("--tile", type=int, default=256, help="tile size in input pixels")
+    p.add_argument("--tile", type=_integer(16), default=256, help="tile size in input pixels")
     p.set_defaults(run=_run_upscale)
 
 
@@ -494,8 +494,6 @@ def _run_upscale(args):
     from zoo.sr import upscale
 
     _check_output(args.output)
-    if args.tile < 16:
-        raise ZooError(f"--tile must be at least 16, got {args.tile}")
     image = read_image(args.input)
     if args.scale < 2 or args.scale > 8:
         raise ZooError(f"--scale must be an integer from 2 to 8, got {args.scale}")
