@@ -35,6 +35,10 @@ patch). Its 50 epochs at batch 128 are 36,185 iterations (4.6 million patches).
 At 4.9 ms per step of 64 on the H200 (``vdsr_291_h200``), a lease of about 430 s
 of training fits some 45,000 steps of 128 if a step of 128 takes twice as long:
 the whole reference schedule, not a fraction of it.
+
+``benchmarks/vdsr_gpu_lease.sh`` wraps this for a lease: ``prepare`` builds here what
+must travel (wheels, the 291 images and Set5 packed to Y, 29 MB in ``.gpu/``), ``A`` runs
+the command above on the GPU machine and ``B`` a fallback fine-tune of the shipped weights.
 """
 
 from __future__ import annotations
