@@ -84,11 +84,13 @@ def tiny_recipe(**overrides) -> tn.TextureRecipe:
 
 
 def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
-    """20 steps, then a second start that resumes for 10 more: a >3x lower Gram loss."""
+    """20 steps, then a second start that resumes for 10 more: a >3x lower Gram loss, and
+    every one of 4 fresh samples below half the untrained loss."""
     path = str(data_dir("textures", "pebbles.jpg"))
     recipe = tiny_recipe(texture=path, steps=20)
     texture = tn.load_texture(recipe)
-    before = tn.evaluate(TextureNetwork(**recipe.generator_config()), recipe, texture, n=2)
+    keras.utils.set_random_seed(recipe.seed)  # the initialisation training starts from
+    before = tn.evaluate(TextureNetwork(**recipe.generator_config()), recipe, texture, n=4)
     out = tmp_path / "run"
     tn.train(recipe, out, texture=texture, verbose=0, tensorboard=False)
     generator, history = tn.train(tiny_recipe(texture=path, steps=30), out, texture=texture,
@@ -97,10 +99,11 @@ def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
     with open(out / "history.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2] and "diversity_loss" in rows[-1]
-    after = tn.evaluate(generator, recipe, texture, n=2)
+    after = tn.evaluate(generator, recipe, texture, n=4)
     assert after["gram_loss"] * 3 < before["gram_loss"], (before, after)
-    low, high = sorted(after["per_sample"])
-    assert high < 2 * low  # both samples match the exemplar's statistics similarly
+    # Each sample, not just the mean (a fixed 2x spread between two samples was too tight:
+    # 30 steps leave fresh samples 1 to 3x apart, by noise seed and CPU).
+    assert max(after["per_sample"]) * 2 < before["gram_loss"], (before, after)
     a, b = tn.sample(generator, 32, 2, seed=7)
     assert np.abs(a - b).mean() > 0.01  # different noise, different samples
     reloaded = tn.load_generator(recipe, out / "generator.weights.h5")
