@@ -240,3 +240,10 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "Epoch" not in again.stdout  # finished runs stay finished
+    # The run's file loads by its path alone: config.json beside it gives the architecture.
+    import zoo
+
+    assert json.loads((tmp_path / "config.json").read_text())["model_config"] == {
+        "depth": 3, "filters": 8}
+    model = zoo.load("vdsr", weights=tmp_path / "final.weights.h5")
+    assert len([w for w in model.weights if "kernel" in w.path]) == 3

@@ -59,6 +59,29 @@ def test_bad_weights_paths(tmp_path, small_weights):
         zoo.load("vdsr", weights=path)  # a 3-layer file into the 20-layer model
 
 
+def test_run_folder_gives_the_architecture(tmp_path, small_weights):
+    """A file beside a `zoo train` run's config.json loads with that run's builder arguments;
+    another family's config, or none (a copied file), leaves the defaults."""
+    import json
+    import shutil
+
+    model, path = small_weights
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(path, run / "final.weights.h5")
+    config = {"model": "vdsr", "model_config": {"depth": 3, "filters": 4}, "epochs": 2}
+    (run / "config.json").write_text(json.dumps(config))
+    assert registry.run_model_config("vdsr", run / "final.weights.h5") == {"depth": 3, "filters": 4}
+    np.testing.assert_array_equal(output(zoo.load("vdsr", weights=run / "final.weights.h5")),
+                                  output(model))
+    (run / "config.json").write_text(json.dumps({**config, "model": "stn"}))
+    assert registry.run_model_config("vdsr", run / "final.weights.h5") == {}
+    with pytest.raises(WeightsError, match="does not fit"):
+        zoo.load("vdsr", weights=run / "final.weights.h5")
+    (run / "config.json").write_text("{not json")
+    assert registry.run_model_config("vdsr", run / "final.weights.h5") == {}
+
+
 def test_unknown_model():
     with pytest.raises(WeightsError, match="unknown model or preset 'nope'"):
         zoo.load("nope")

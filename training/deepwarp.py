@@ -178,7 +178,8 @@ def train(recipe: DeepWarpRecipe, out_dir: str | Path, **run_options):
     bank = load_bank(recipe, out) if recipe.bank_pairs else None
     run = RunConfig(out_dir=out, epochs=recipe.epochs, steps_per_epoch=recipe.steps_per_epoch,
                     checkpoint_every=recipe.checkpoint_every, **run_options)
-    write_config(out, {**asdict(recipe), "backend": keras.backend.backend()})
+    write_config(out, {**asdict(recipe), "backend": keras.backend.backend(), "model": "deepwarp",
+                       "model_config": recipe.model_config()})
     return fit(lambda: build_and_compile(recipe), lambda replicas: make_dataset(recipe, bank),
                run)
 

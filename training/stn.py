@@ -181,7 +181,8 @@ def train(recipe: STNRecipe, out_dir: str | Path | None = None, run: RunConfig |
             raise ValueError("give out_dir or run")
         run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
                         steps_per_epoch=recipe.steps_per_epoch, **run_options)
-    write_config(run.out_dir, {**asdict(recipe), "model_config": model_config(recipe),
+    write_config(run.out_dir, {**asdict(recipe), "model": "stn",
+                               "model_config": model_config(recipe),
                                "steps_per_epoch": run.steps_per_epoch,
                                "backend": keras.backend.backend()})
     return fit(lambda: build_and_compile(recipe), lambda replicas: make_data(split, recipe), run)

@@ -252,19 +252,23 @@ def output_is_loss(y_true, y_pred):
 
 def training_model(recipe: TextureRecipe, generator: keras.Model, extractor: keras.Model,
                    grams) -> keras.Model:
-    """``generator inputs -> {"style", "content"?, "diversity"?}`` per-example loss terms."""
+    """``generator inputs -> {"style", "content"?, "diversity"?}`` per-example loss terms.
+
+    The loss layers are named ``*_loss``: the stylization generator's image input is
+    already called ``content``, and layer names in one model must be unique.
+    """
     style, content = recipe.layers()
     images = generator(generator.inputs)
     features = extractor(images)
-    style_loss = GramStyleLoss([g.shape[0] for g in grams], name="style")
+    style_loss = GramStyleLoss([g.shape[0] for g in grams], name="style_loss")
     outputs = {"style": style_loss([features[name] for name in style])}
     style_loss.set_targets(grams)
     if recipe.mode == "stylization":
         target = extractor(generator.inputs[0])
-        outputs["content"] = ContentLoss(name="content")(
+        outputs["content"] = ContentLoss(name="content_loss")(
             [[features[n] for n in content], [target[n] for n in content]])
     if recipe.diversity_weight > 0:
-        outputs["diversity"] = DiversityLoss(recipe.diversity, name="diversity")(images)
+        outputs["diversity"] = DiversityLoss(recipe.diversity, name="diversity_loss")(images)
     return keras.Model(generator.inputs, outputs, name="texture_nets_training")
 
 
@@ -349,8 +353,8 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
     texture = load_texture(recipe) if texture is None else np.asarray(texture, np.float32)
     run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
                     steps_per_epoch=recipe.steps_per_epoch, **run_options)
-    config = {**asdict(recipe), "generator_config": recipe.generator_config(),
-              "backend": keras.backend.backend()}
+    config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "texture_nets",
+              "model_config": recipe.generator_config()}  # of generator.weights.h5
     write_config(run.out_dir, json.loads(json.dumps(config)))  # tuples as JSON lists
     names = ["style"] + (["content"] if recipe.mode == "stylization" else []) + (
         ["diversity"] if recipe.diversity_weight > 0 else [])

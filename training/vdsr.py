@@ -154,7 +154,8 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
         run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs, steps_per_epoch=steps,
                         **run_options)
     write_config(run.out_dir, {**asdict(recipe), "steps_per_epoch": steps,
-                               "backend": keras.backend.backend()})
+                               "backend": keras.backend.backend(), "model": "vdsr",
+                               "model_config": {"depth": recipe.depth, "filters": recipe.filters}})
 
     def build_and_compile():
         model = VDSR(depth=recipe.depth, filters=recipe.filters)

@@ -4,6 +4,7 @@ examples:
   zoo list
   zoo demo [--out DIR]
   zoo train vdsr --data DIR [DIR ...] --out RUN_DIR
+  zoo train texture_nets --texture IMG [--content DIR] --out RUN_DIR
   zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
   zoo export vdsr --quantize int8 --out vdsr.tflite
   zoo export deepwarp --quantize int8 --out deepwarp.tflite
@@ -29,7 +30,7 @@ import sys
 from zoo.errors import ZooError
 from zoo.native_output import quiet_tensorflow_import
 
-TRAINABLE = ("vdsr", "stn", "deepwarp")
+TRAINABLE = ("vdsr", "stn", "deepwarp", "texture_nets")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -204,6 +205,7 @@ def _add_train(commands):
     _add_train_vdsr(models)
     _add_train_stn(models)
     _add_train_deepwarp(models)
+    _add_train_texture_nets(models)
 
 
 def _run_options(p):
@@ -278,6 +280,80 @@ def _run_train_deepwarp(args):
         print(f"held-out MSE on {scores['n_pairs']} pairs: model {scores['model']:.3e}, "
               f"no warp {scores['no_warp']:.3e}")
     print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
+
+
+def _add_train_texture_nets(models):
+    p = models.add_parser("texture_nets", help="a Texture Network for one texture, or one style "
+                          "(with --content): a generator for phones")
+    _run_options(p)
+    p.add_argument("--texture", required=True, metavar="IMG",
+                   help="the exemplar texture, or the style image with --content")
+    p.add_argument("--content", metavar="DIR",
+                   help="stylization: a folder of content photos (the paper: MS-COCO)")
+    p.add_argument("--steps", type=COUNT, default=300)
+    p.add_argument("--steps-per-epoch", type=COUNT, default=50)
+    p.add_argument("--batch-size", type=COUNT, default=4)
+    p.add_argument("--image-size", type=COUNT, default=128,
+                   help="training samples (a multiple of 2^(scales-1))")
+    p.add_argument("--scales", type=COUNT, default=5)
+    p.add_argument("--normalization", choices=("instance", "batch"), default="instance")
+    p.add_argument("--backbone", choices=("random", "vgg19", "vgg16"), default="random",
+                   help="loss network: random multi-scale filters (no download) or ImageNet "
+                        "VGG (the papers'; needs its weights in ~/.keras/models)")
+    p.add_argument("--style-weight", type=POSITIVE, default=1.0)
+    p.add_argument("--content-weight", type=NON_NEGATIVE, default=1e-3)
+    p.add_argument("--diversity-weight", type=NON_NEGATIVE, default=0.0,
+                   help="Improved Texture Networks' diversity term (needs --batch-size >= 2)")
+    p.add_argument("--lr", type=POSITIVE, default=0.1)
+    p.set_defaults(run=_run_train_texture_nets)
+
+
+def _run_train_texture_nets(args):
+    _check_folder(args.out)
+    from zoo.image import read_image
+    from zoo.training import texture_nets as tn
+
+    read_image(args.texture)  # a missing or corrupt exemplar fails here, in one line
+    if args.content:
+        from zoo.image import list_images
+
+        list_images(args.content)
+    try:
+        recipe = tn.TextureRecipe(
+            mode="stylization" if args.content else "texture", texture=args.texture,
+            content=args.content, image_size=args.image_size, scales=args.scales,
+            normalization=args.normalization, backbone=args.backbone,
+            style_weight=args.style_weight, content_weight=args.content_weight,
+            diversity_weight=args.diversity_weight, batch_size=args.batch_size,
+            learning_rate=args.lr, steps=args.steps, steps_per_epoch=args.steps_per_epoch,
+            seed=args.seed)
+    except ValueError as err:
+        raise ZooError(str(err)) from None
+    generator, _ = tn.train(recipe, args.out, strategy=args.strategy,
+                            checkpoint_every=args.checkpoint_every)
+    sample = _texture_nets_sample(generator, args.out, args.content)
+    print(f"sample: {sample}")
+    print(f"weights: {os.path.join(args.out, 'generator.weights.h5')} (zoo export texture_nets "
+          f"--weights that file --quantize int8 --out F.tflite)")
+
+
+def _texture_nets_sample(generator, out_dir, content, size: int = 256) -> str:
+    """Write ``RUN_DIR/sample.png``: a fresh texture, or a content crop beside its stylization."""
+    import numpy as np
+
+    from zoo.export.texture_nets import content_crops
+    from zoo.image import write_image
+    from zoo.models.texture_nets import size_multiple
+    from zoo.training.texture_nets import sample
+
+    m = size_multiple(generator)
+    size = max(size // m * m, m)
+    if content:
+        photo = content_crops(1, size, seed=0, folder=content)
+        image = np.concatenate([photo[0], sample(generator, size, 1, 0, photo)[0]], axis=1)
+    else:
+        image = sample(generator, size, 1, seed=0)[0]
+    return str(write_image(os.path.join(out_dir, "sample.png"), image))
 
 
 def _add_train_vdsr(models):

@@ -6,12 +6,17 @@ either ships inside the package (``zoo/weights/files``) or is downloaded once
 from ``url`` into the Keras cache (``~/.keras/models/zoo``, moved by
 ``$KERAS_HOME``) with ``keras.utils.get_file``. A file whose checksum differs is
 refused, and offline with no cached copy the error says which file to put where.
+
+A weights file that ``zoo train`` wrote loads with the architecture of its run:
+the trainers record the family and the builder's arguments (``model`` and
+``model_config``) in ``RUN_DIR/config.json``, beside the file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -164,16 +169,30 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
         model = build(preset.name)
         _load_strictly(model, resolve_weights(preset))
         return model
-    model = build(name, **config)
     if weights is None:
-        return model
+        return build(name, **config)
     path = Path(weights)
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file" + _preset_hint(family, str(weights)))
     if not path.name.endswith(".weights.h5"):
         raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
+    model = build(name, **(config or run_model_config(family, path)))
     _load_strictly(model, path)
     return model
+
+
+def run_model_config(family: str, weights: str | os.PathLike) -> dict:
+    """The builder arguments that the ``zoo train`` run of ``weights`` recorded, or ``{}``.
+
+    They are read from ``config.json`` beside the file, and only where it names
+    the same family (a file copied elsewhere loads with the defaults).
+    """
+    try:
+        run = json.loads((Path(weights).parent / "config.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    config = run.get("model_config") if isinstance(run, dict) else None
+    return dict(config) if run.get("model") == family and isinstance(config, dict) else {}
 
 
 def _load_strictly(model, path: Path) -> None:
