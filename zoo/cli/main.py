@@ -289,7 +289,7 @@ def _add_train_texture_nets(models):
     p.add_argument("--texture", required=True, metavar="IMG",
                    help="the exemplar texture, or the style image with --content")
     p.add_argument("--content", metavar="DIR",
-                   help="stylization: a folder of content photos (the paper: MS-COCO)")
+                   help="stylization: a folder of content photos (e.g. MS-COCO)")
     p.add_argument("--steps", type=COUNT, default=300)
     p.add_argument("--steps-per-epoch", type=COUNT, default=50)
     p.add_argument("--batch-size", type=COUNT, default=4)
