@@ -78,8 +78,12 @@ def test_run_folder_gives_the_architecture(tmp_path, small_weights):
     assert registry.run_model_config("vdsr", run / "final.weights.h5") == {}
     with pytest.raises(WeightsError, match="does not fit"):
         zoo.load("vdsr", weights=run / "final.weights.h5")
-    (run / "config.json").write_text("{not json")
-    assert registry.run_model_config("vdsr", run / "final.weights.h5") == {}
+    for text in ("{not json", "[1, 2]", '{"model": "vdsr", "model_config": 3}'):
+        (run / "config.json").write_text(text)
+        assert registry.run_model_config("vdsr", run / "final.weights.h5") == {}
+    (run / "config.json").write_text(json.dumps({**config, "model_config": {"layers": 3}}))
+    with pytest.raises(WeightsError, match="config.json beside it records"):
+        zoo.load("vdsr", weights=run / "final.weights.h5")
 
 
 def test_unknown_model():

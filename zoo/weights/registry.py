@@ -176,7 +176,14 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
         raise WeightsError(f"{path}: no such weights file" + _preset_hint(family, str(weights)))
     if not path.name.endswith(".weights.h5"):
         raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
-    model = build(name, **(config or run_model_config(family, path)))
+    recorded = {} if config else run_model_config(family, path)
+    try:
+        model = build(name, **(config or recorded))
+    except (TypeError, ValueError) as err:
+        if not recorded:
+            raise
+        raise WeightsError(f"{path}: the config.json beside it records {recorded}, which "
+                           f"{family} cannot build ({err})") from None
     _load_strictly(model, path)
     return model
 
@@ -191,8 +198,10 @@ def run_model_config(family: str, weights: str | os.PathLike) -> dict:
         run = json.loads((Path(weights).parent / "config.json").read_text())
     except (OSError, ValueError):
         return {}
-    config = run.get("model_config") if isinstance(run, dict) else None
-    return dict(config) if run.get("model") == family and isinstance(config, dict) else {}
+    if not isinstance(run, dict) or run.get("model") != family:
+        return {}
+    config = run.get("model_config")
+    return dict(config) if isinstance(config, dict) else {}
 
 
 def _load_strictly(model, path: Path) -> None:
