@@ -303,12 +303,18 @@ def _noise_batch(recipe: TextureRecipe, batch: int, seed):
 TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-def _content_crops(recipe: TextureRecipe, batch: int):
-    import tensorflow as tf
-
+def content_files(recipe: TextureRecipe) -> list[str]:
+    """The content photos the stream decodes; an ``ImageError`` if there are none."""
     files = [str(p) for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
     if not files:
         raise ImageError(f"{recipe.content}: no {', '.join(TF_DECODES)} images to train on")
+    return files
+
+
+def _content_crops(recipe: TextureRecipe, batch: int):
+    import tensorflow as tf
+
+    files = content_files(recipe)
     size = recipe.image_size
 
     def load(path):
@@ -397,4 +403,4 @@ def evaluate(generator: keras.Model, recipe: TextureRecipe, texture: np.ndarray 
 
 
 __all__ = ["TextureRecipe", "train", "sample", "evaluate", "texture_loss", "diversity_loss",
-           "load_generator", "load_texture", "descriptor", "make_noise"]
+           "load_generator", "load_texture", "content_files", "descriptor", "make_noise"]

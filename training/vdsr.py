@@ -153,12 +153,13 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
     if run is None:
         run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs, steps_per_epoch=steps,
                         **run_options)
+    model_config = {"depth": recipe.depth, "filters": recipe.filters}
     write_config(run.out_dir, {**asdict(recipe), "steps_per_epoch": steps,
                                "backend": keras.backend.backend(), "model": "vdsr",
-                               "model_config": {"depth": recipe.depth, "filters": recipe.filters}})
+                               "model_config": model_config})
 
     def build_and_compile():
-        model = VDSR(depth=recipe.depth, filters=recipe.filters)
+        model = VDSR(**model_config)
         if recipe.init_weights:  # a resumed run's backup, if any, is restored over these
             model.load_weights(recipe.init_weights)
         if not recipe.biases:

@@ -310,14 +310,8 @@ def _add_train_texture_nets(models):
 
 def _run_train_texture_nets(args):
     _check_folder(args.out)
-    from zoo.image import read_image
     from zoo.training import texture_nets as tn
 
-    read_image(args.texture)  # a missing or corrupt exemplar fails here, in one line
-    if args.content:
-        from zoo.image import list_images
-
-        list_images(args.content)
     try:
         recipe = tn.TextureRecipe(
             mode="stylization" if args.content else "texture", texture=args.texture,
@@ -329,7 +323,10 @@ def _run_train_texture_nets(args):
             seed=args.seed)
     except ValueError as err:
         raise ZooError(str(err)) from None
-    generator, _ = tn.train(recipe, args.out, strategy=args.strategy,
+    texture = tn.load_texture(recipe)  # bad input fails here, in one line, before any building
+    if args.content:
+        tn.content_files(recipe)
+    generator, _ = tn.train(recipe, args.out, texture=texture, strategy=args.strategy,
                             checkpoint_every=args.checkpoint_every)
     sample = _texture_nets_sample(generator, args.out, args.content)
     print(f"sample: {sample}")
