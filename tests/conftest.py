@@ -50,3 +50,21 @@ def run_zoo(*args: str, env: dict | None = None, timeout: int = 300,
     full_env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
     return subprocess.run([sys.executable, "-m", "zoo.cli.main", *args], env=full_env,
                           cwd=cwd or NEUTRAL_CWD, capture_output=True, text=True, timeout=timeout)
+
+
+def kill_zoo_once_saved(args: list[str], saved: Path, log: Path, timeout: float = 240) -> None:
+    """Run ``zoo ARGS`` until the file ``saved`` exists, then SIGKILL it (no chance to clean up).
+
+    The log holds what it printed; a run that never saves fails the caller's next check."""
+    import signal
+    import time
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with open(log, "w") as out, subprocess.Popen(
+            [sys.executable, "-m", "zoo.cli.main", *args], env=env, cwd=NEUTRAL_CWD,
+            stdout=out, stderr=subprocess.STDOUT) as proc:
+        deadline = time.monotonic() + timeout
+        while not saved.is_file() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGKILL)

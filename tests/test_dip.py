@@ -267,38 +267,21 @@ def test_dip_inpaint_command(tmp_path):
 
 def test_dip_command_continues_after_a_kill(tmp_path):
     """`zoo dip` killed with SIGKILL mid-fit; the same command continues from its saved state."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    rng = np.random.default_rng(0)
+    from conftest import kill_zoo_once_saved, run_zoo
     from zoo.image import write_image
 
+    rng = np.random.default_rng(0)
     write_image(tmp_path / "photo.png", (rng.random((32, 32, 3)) * 255).astype(np.uint8))
-    command = [sys.executable, "-m", "zoo.cli.main", "dip", "restore", str(tmp_path / "photo.png"),
-               "--drop", "0.5", "--out", str(tmp_path / "out.png"), "--preset", "demo",
-               "--state-every", "0.2"]
+    command = ["dip", "restore", str(tmp_path / "photo.png"), "--drop", "0.5", "--out",
+               str(tmp_path / "out.png"), "--preset", "demo", "--state-every", "0.2"]
     state = tmp_path / "out_fit_state" / "state.npz"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    # cwd: not the checkout, whose zoo/ folder would shadow the installed package (as run_zoo)
-    with open(tmp_path / "first.log", "w") as log, subprocess.Popen(
-            [*command, "--iters", "1000000"], env=env, cwd=tmp_path, stdout=log,
-            stderr=subprocess.STDOUT) as proc:
-        deadline = time.monotonic() + 240
-        while not state.is_file() and proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGKILL)
+    kill_zoo_once_saved([*command, "--iters", "1000000"], state, tmp_path / "first.log")
     assert state.is_file(), (tmp_path / "first.log").read_text()[-2000:]
     with np.load(state) as saved:
         done = json.loads(str(saved["meta"]))["step"]
     assert done >= 1
 
-    result = subprocess.run(
-        [*command, "--iters", str(done + 3), "--json", str(tmp_path / "r.json")],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    result = run_zoo(*command, "--iters", str(done + 3), "--json", str(tmp_path / "r.json"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "continuing the unfinished fit saved in" in result.stdout
     assert json.loads((tmp_path / "r.json").read_text())["iterations"] == done + 3

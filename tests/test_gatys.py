@@ -167,6 +167,7 @@ def test_style_cli_in_process(tmp_path, capsys):
                  "--size", "28"]) == 0
     assert read_image(styled).shape == (20, 28, 3)
     assert "wrote" in capsys.readouterr().out
+    assert not (tmp_path / "styled_fit_state").exists()  # saved while running, gone once done
     assert main(["style", str(content), str(style), "--out", str(tmp_path / "x.gif")]) == 2
     assert main(["style", str(content), str(tmp_path / "none.png"), "--out", str(styled)]) == 2
     err = capsys.readouterr().err
@@ -194,6 +195,93 @@ def test_ctrl_c_keeps_the_newest_image(exemplar, optimizer, stop_at):
         newest = np.clip(imresize(newest, output_shape=(40, 56)), 0, 1)
     np.testing.assert_allclose(result.image, newest, atol=1e-6)
     assert np.isfinite(result.final_loss)
+
+
+def _stop_at(iteration):
+    def snapshot(step, image):
+        if step == iteration:
+            raise KeyboardInterrupt
+    return snapshot
+
+
+def test_a_stopped_adam_fit_continues_to_the_unbroken_result(exemplar, tmp_path):
+    """Ctrl-C at iteration 7 (level 1 of 2) with a state folder; the same call continues it
+    to exactly the unbroken run's image and losses (Adam's moments are saved)."""
+    common = dict(size=(40, 56), iterations=5, levels=2, optimizer="adam", progress=False)
+    unbroken = synthesize_texture(exemplar, backbone=small_backbone(), **common)
+    stopped = synthesize_texture(exemplar, backbone=small_backbone(), **common,
+                                 snapshot_every=1, on_snapshot=_stop_at(7), state_dir=tmp_path,
+                                 state_every=0)
+    assert stopped.interrupted and stopped.iterations == 7
+    assert (tmp_path / "state.npz").is_file()
+    resumed = synthesize_texture(exemplar, backbone=small_backbone(), **common,
+                                 state_dir=tmp_path)
+    assert resumed.resumed_from == 7 and resumed.iterations == 10 and not resumed.interrupted
+    np.testing.assert_array_equal(resumed.image, unbroken.image)
+    assert [h["loss"] for h in resumed.history] == [h["loss"] for h in unbroken.history]
+    assert resumed.initial_loss == unbroken.initial_loss
+    assert resumed.evaluations == unbroken.evaluations == 10
+
+    again = synthesize_texture(exemplar, backbone=small_backbone(), **common, state_dir=tmp_path)
+    assert again.resumed_from == 10 and again.iterations == 10  # finished: nothing left to do
+    np.testing.assert_array_equal(again.image, unbroken.image)
+
+
+def test_a_stopped_lbfgs_fit_continues_from_the_saved_image(exemplar, tmp_path):
+    common = dict(size=(40, 56), iterations=5, levels=2, optimizer="lbfgs", progress=False)
+    stopped = synthesize_texture(exemplar, backbone=small_backbone(), **common,
+                                 snapshot_every=1, on_snapshot=_stop_at(7), state_dir=tmp_path)
+    resumed = synthesize_texture(exemplar, backbone=small_backbone(), **common,
+                                 state_dir=tmp_path)
+    assert resumed.resumed_from == 7 and resumed.iterations == 10
+    assert resumed.history[:7] == stopped.history
+    assert [(h["level"], h["iteration"]) for h in resumed.history[7:]] == [(1, 3), (1, 4), (1, 5)]
+    assert resumed.final_loss < stopped.final_loss  # it went on from the saved image
+    assert resumed.initial_loss == stopped.initial_loss  # level 1's start, not the restart's
+
+
+def test_saved_state_of_another_texture_is_refused(exemplar, tmp_path):
+    synthesize_texture(exemplar, 24, small_backbone(), iterations=2, optimizer="adam",
+                       progress=False, state_dir=tmp_path)
+    with pytest.raises(ZooError, match="saved state of another fit"):
+        synthesize_texture(exemplar, 24, small_backbone(), iterations=2, optimizer="adam",
+                           progress=False, state_dir=tmp_path, seed=1)
+    with pytest.raises(ZooError, match="saved state of another fit"):
+        synthesize_texture(exemplar[::-1], 24, small_backbone(), iterations=2,
+                           optimizer="adam", progress=False, state_dir=tmp_path)
+    other = RandomMultiscale(filters=16, scales=(3, 5, 7, 11), seed=1)
+    with pytest.raises(ZooError, match="saved state of another fit"):
+        synthesize_texture(exemplar, 24, other, iterations=2, optimizer="adam",
+                           progress=False, state_dir=tmp_path)
+
+
+def test_texture_command_continues_after_a_kill(tmp_path, capsys):
+    """`zoo texture` killed with SIGKILL mid-fit; the same command continues from its saved
+    state and ends on the image of an unbroken run (Adam)."""
+    from conftest import kill_zoo_once_saved
+
+    src = tmp_path / "src.png"
+    write_image(src, np.random.default_rng(0).uniform(0, 1, (24, 24, 3)).astype(np.float32))
+    command = ["texture", str(src), "--size", "24", "--out", str(tmp_path / "tex.png"),
+               "--backbone", "random", "--optimizer", "adam"]
+    state = tmp_path / "tex_fit_state" / "state.npz"
+    kill_zoo_once_saved([*command, "--iters", "1000000", "--state-every", "0.2"], state,
+                        tmp_path / "first.log")
+    assert state.is_file(), (tmp_path / "first.log").read_text()[-2000:]
+    with np.load(state) as saved:
+        done = json.loads(str(saved["meta"]))["done"]
+    assert done >= 1
+
+    report = tmp_path / "tex.json"
+    assert main([*command, "--iters", str(done + 3), "--json", str(report)]) == 0
+    assert "continuing the unfinished fit saved in" in capsys.readouterr().out
+    summary = json.loads(report.read_text())
+    assert summary["iterations"] == done + 3 and summary["resumed_from"] == done
+    assert not state.parent.exists()  # done: the next run starts afresh
+    assert main([*command[:5], str(tmp_path / "unbroken.png"), *command[6:], "--iters",
+                 str(done + 3)]) == 0
+    np.testing.assert_array_equal(read_image(tmp_path / "tex.png"),
+                                  read_image(tmp_path / "unbroken.png"))
 
 
 def test_ctrl_c_on_the_command_line_writes_the_image_so_far(tmp_path):
@@ -224,6 +312,8 @@ def test_ctrl_c_on_the_command_line_writes_the_image_so_far(tmp_path):
         proc.kill()  # never leave a 100,000-iteration fit running
     assert proc.returncode == 130, err[-2000:]
     assert "zoo: interrupted after" in err and f"wrote the image so far to {out}" in err
+    assert "run the same command again to continue" in err
+    assert (tmp_path / "tex_fit_state" / "state.npz").is_file()
     assert read_image(out).shape == (24, 24, 3)
     report = json.loads((tmp_path / "tex.json").read_text())
     assert report["interrupted"] and 5 <= report["iterations"] < 100000

@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
-import json
 import math
 import os
 import signal
@@ -49,12 +48,11 @@ from zoo.models.dip import TASKS, DIPTask, build
 from zoo.progress import progress as progress_bar
 
 from .dip_problems import Problem, psnr01
+from .fit_state import clear_state, has_state, load_state, save_state
 
 __all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem",
            "clear_state", "data_term", "has_state", "make_code", "psnr01"]
 
-STATE_FILE = "state.npz"  # in ``state_dir``: every variable and the loop's bookkeeping
-PARTIAL_FILE = STATE_FILE + ".partial.npz"  # being written; replaces STATE_FILE once whole
 GUARD_DROP_DB = 5.0  # the notebooks' "if psnr - psnr_last < -5: fall back"
 Z_SCALE = 0.1  # get_noise(..., var=1./10): z ~ U(0, 1) * 0.1
 
@@ -247,32 +245,18 @@ class Fit:
 
     def save_state(self, folder: str | os.PathLike, loop: LoopState) -> Path:
         """Write ``folder/state.npz`` atomically (a kill while writing keeps the old one)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         arrays = {f"v{i}": np.asarray(v.numpy()) for i, v in enumerate(self.variables())}
         arrays.update({f"g{i}": w for i, w in enumerate(loop.good_weights or [])})
         meta = {"fingerprint": self.fingerprint, "step": loop.step, "restarts": loop.restarts,
                 "seconds": loop.seconds, "history": loop.history,
                 "good_psnr": loop.good_psnr if math.isfinite(loop.good_psnr) else None,
                 "good_weights": loop.good_weights is not None}
-        target, partial = folder / STATE_FILE, folder / PARTIAL_FILE
-        np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
-        os.replace(partial, target)
-        return target
+        return save_state(folder, meta, arrays)
 
     def load_state(self, folder: str | os.PathLike) -> LoopState:
         """Restore ``folder/state.npz`` (see :func:`has_state`) into this fit."""
-        path = Path(folder) / STATE_FILE
-        try:
-            with np.load(path, allow_pickle=False) as saved:
-                meta = json.loads(str(saved["meta"]))
-                arrays = {k: saved[k] for k in saved.files if k != "meta"}
-        except (OSError, ValueError, KeyError) as err:
-            raise ZooError(f"{path}: unreadable saved fit ({err}); delete it to start afresh") \
-                from None
-        if meta.get("fingerprint") != self.fingerprint:
-            raise ZooError(f"{path} is the saved state of another fit (a different image, mask, "
-                           "task, network or seed); delete it, or write the result elsewhere")
+        meta, arrays = load_state(folder, self.fingerprint,
+                                  "a different image, mask, task, network or seed")
         for i, variable in enumerate(self.variables()):
             variable.assign(arrays[f"v{i}"])
         good = [arrays[f"g{i}"] for i in range(len(self.net.weights))] \
@@ -280,20 +264,6 @@ class Fit:
         good_psnr = meta["good_psnr"] if meta["good_psnr"] is not None else -math.inf
         return LoopState(step=meta["step"], restarts=meta["restarts"], seconds=meta["seconds"],
                          history=meta["history"], good_weights=good, good_psnr=good_psnr)
-
-
-def has_state(folder: str | os.PathLike | None) -> bool:
-    """Whether ``folder`` holds a saved fit to continue."""
-    return folder is not None and (Path(folder) / STATE_FILE).is_file()
-
-
-def clear_state(folder: str | os.PathLike) -> None:
-    """Remove a saved fit (and a half-written one), and ``folder`` itself if that empties it."""
-    folder = Path(folder)
-    for name in (STATE_FILE, PARTIAL_FILE):
-        (folder / name).unlink(missing_ok=True)
-    if folder.is_dir() and not any(folder.iterdir()):
-        folder.rmdir()
 
 
 @dataclass

@@ -36,6 +36,11 @@ Choices of this port (not from the papers):
   ``ycbcr2rgb(Y, Cb_content, Cr_content)`` stays in [0, 1]: the output's Cb, Cr
   are the content's to float precision, with no clipping. The paper uses YIQ;
   this port uses the BT.601 YCbCr of :mod:`zoo.image.color` (same luma weights).
+* A long optimisation survives a kill (``state_dir``): the image being
+  optimised, Adam's moments and the bookkeeping are saved every minute, on
+  Ctrl-C and at the end (:mod:`zoo.training.fit_state`), and the same call
+  continues from there; Adam ends exactly where an unbroken run does, L-BFGS
+  restarts its curvature memory at the saved image (SciPy keeps it internal).
 * Gradients: the loss is ``keras.ops`` only; the one backend-specific piece is
   :func:`value_and_grad` (``tf.GradientTape`` / ``jax.value_and_grad`` / torch
   autograd).
@@ -48,6 +53,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -61,6 +67,8 @@ from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    RandomMultiscale, rescale_to_unit_mean)
 from zoo.models.perceptual.vgg import keras_home
 from zoo.progress import progress as progress_bar
+
+from .fit_state import digest, has_state, load_state, save_state
 
 __all__ = ["BACKBONES", "COARSEST_SIDE", "CONTENT_WEIGHT", "OPTIMIZERS", "RANDOM_STYLE_WEIGHT",
            "STYLE_WEIGHT", "SynthesisResult", "make_backbone", "synthesize_texture",
@@ -99,6 +107,9 @@ do the same at their own sizes). A choice for CPU budgets."""
 ADAM_LEARNING_RATE = 0.02
 """Adam's step on [0, 1] pixels (a choice: the papers use L-BFGS)."""
 
+STATE_DIFFERS = "a different image, size, backbone, weight, optimiser or seed"
+"""What a refused saved fit means (see :mod:`zoo.training.fit_state`)."""
+
 
 @dataclass
 class SynthesisResult:
@@ -113,6 +124,7 @@ class SynthesisResult:
     backbone: str = ""
     optimizer: str = ""
     interrupted: bool = False  # Ctrl-C: ``image`` is the newest iterate, at the output's size
+    resumed_from: int = 0  # iterations a saved fit had done before this run continued it
 
 
 # ---------------------------------------------------------------- images and backbones
@@ -237,54 +249,78 @@ class _Problem:
         self.loss_fn, self.shape, self.render = loss_fn, tuple(shape), render
         self.lower = np.broadcast_to(np.asarray(lower, np.float32), self.shape)
         self.upper = np.broadcast_to(np.asarray(upper, np.float32), self.shape)
+        self._grad_fn = None
+
+    def evaluate(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        """``(loss, gradient)`` at ``x``, compiled on first use."""
+        if self._grad_fn is None:
+            self._grad_fn = value_and_grad(self.loss_fn)
+        loss, grad = self._grad_fn(ops.convert_to_tensor(x.reshape(self.shape), "float32"))
+        return float(ops.convert_to_numpy(loss)), ops.convert_to_numpy(grad)
+
+    def clip(self, x: np.ndarray) -> np.ndarray:
+        return np.clip(x.astype(np.float32), self.lower, self.upper)
+
+
+def _no_moments() -> list:
+    return []
 
 
 def _optimise(problem: _Problem, x0: np.ndarray, iterations: int, optimizer: str,
-              learning_rate: float, on_iteration: Callable[[int, float, np.ndarray], None]):
-    """Minimise ``problem`` from ``x0``, ``iterations`` steps: (x, initial loss, evaluations)."""
-    grad_fn = value_and_grad(problem.loss_fn)
-    x0 = np.clip(x0.astype(np.float32), problem.lower, problem.upper)
-    evals = [0]
+              learning_rate: float, on_iteration: Callable, evals: list, start: int = 0,
+              moments: list | None = None) -> np.ndarray:
+    """Minimise ``problem`` from ``x0`` (inside its bounds), steps ``start + 1 ... iterations``;
+    ``evals[0]`` counts the loss-and-gradient evaluations.
 
+    ``on_iteration(step, loss, x, moments)`` follows every step; ``moments()`` gives the
+    optimiser's state as arrays (Adam's variables; nothing for L-BFGS). ``moments``: Adam's
+    state to continue from (after a kill). L-BFGS keeps no state across calls: continued,
+    it starts afresh from ``x0``, with an empty curvature memory.
+    """
     def evaluate(x: np.ndarray):
         evals[0] += 1
-        loss, grad = grad_fn(ops.convert_to_tensor(x.reshape(problem.shape), "float32"))
-        return float(ops.convert_to_numpy(loss)), ops.convert_to_numpy(grad)
+        return problem.evaluate(x)
 
-    initial, _ = evaluate(x0)
-    evals[0] -= 1  # the starting value is bookkeeping, not a step's evaluation
     if optimizer == "lbfgs":
         minimize = _scipy_minimize()
-        last = {"loss": initial}
+        last = {"loss": math.nan}
 
         def fun(flat):
             loss, grad = evaluate(flat.astype(np.float32))
             last["loss"] = loss
             return loss, grad.astype(np.float64).ravel()
 
-        step = [0]
+        step = [start]
 
         def callback(xk):
             step[0] += 1
-            on_iteration(step[0], last["loss"], xk.reshape(problem.shape).astype(np.float32))
+            on_iteration(step[0], last["loss"], xk.reshape(problem.shape).astype(np.float32),
+                         _no_moments)
 
+        left = iterations - start
         bounds = np.stack([problem.lower.ravel(), problem.upper.ravel()], axis=1)
         result = minimize(fun, x0.astype(np.float64).ravel(), jac=True, method="L-BFGS-B",
                           bounds=bounds, callback=callback,
-                          options={"maxiter": iterations, "maxfun": 4 * iterations + 20,
+                          options={"maxiter": left, "maxfun": 4 * left + 20,
                                    "ftol": 0.0, "gtol": 0.0, "maxcor": 10})
-        return result.x.reshape(problem.shape).astype(np.float32), initial, evals[0]
+        return result.x.reshape(problem.shape).astype(np.float32)
     variable = keras.Variable(x0, dtype="float32", name="pixels")
     adam = keras.optimizers.Adam(learning_rate)
     adam.build([variable])
+    for saved, v in zip(moments or (), adam.variables):
+        v.assign(saved)
+
+    def adam_state():
+        return [np.array(v.numpy()) for v in adam.variables]
+
     x = x0
-    for step in range(1, iterations + 1):
+    for step in range(start + 1, iterations + 1):
         loss, grad = evaluate(x)
         adam.apply_gradients([(ops.convert_to_tensor(grad), variable)])
         x = np.clip(variable.numpy(), problem.lower, problem.upper)  # projected onto the box
         variable.assign(x)
-        on_iteration(step, loss, x)
-    return x, initial, evals[0]
+        on_iteration(step, loss, x, adam_state)
+    return x
 
 
 def _level_sizes(size: tuple[int, int], levels: int | None) -> list[tuple[int, int]]:
@@ -299,42 +335,114 @@ def _level_sizes(size: tuple[int, int], levels: int | None) -> list[tuple[int, i
     return sizes
 
 
+@dataclass
+class _Saving:
+    """Where and how often :func:`_run` saves the unfinished fit (see :mod:`.fit_state`)."""
+
+    folder: Path
+    every: float  # seconds between saves; 0: only on Ctrl-C and at the end
+    fingerprint: str
+
+
+def _identity(backbone, model, label: str) -> str:
+    """The backbone's part of a fingerprint: the resolved name (``vgg19``: ImageNet weights;
+    ``random``: drawn from the seed, which the fingerprint holds) or, for a model passed in,
+    a digest of its weights."""
+    if isinstance(backbone, keras.Model):
+        return digest(label, *model.get_weights())
+    return label
+
+
+def _saving(state_dir, state_every: float, *identity) -> _Saving | None:
+    if state_dir is None:
+        return None
+    return _Saving(Path(state_dir), float(state_every),
+                   digest(*identity, keras.backend.backend()))
+
+
+def _resume(saving: _Saving | None) -> dict | None:
+    """The saved fit to continue: meta plus ``x`` and Adam's ``moments`` (None: start afresh)."""
+    if saving is None or not has_state(saving.folder):
+        return None
+    meta, arrays = load_state(saving.folder, saving.fingerprint, STATE_DIFFERS)
+    moments = [arrays[f"m{i}"] for i in range(meta["moments"])]
+    return {**meta, "x": arrays["x"], "moments": moments}
+
+
+def _save(saving: _Saving, newest: dict, history: list, evals: int, seconds: float) -> None:
+    moments = newest["moments"]
+    meta = {"fingerprint": saving.fingerprint, "level": newest["level"], "step": newest["step"],
+            "done": newest["done"], "initial": newest["initial"], "evaluations": evals,
+            "seconds": seconds, "history": history[:newest["done"]], "moments": len(moments)}
+    save_state(saving.folder, meta, {"x": newest["x"],
+                                     **{f"m{i}": m for i, m in enumerate(moments)}})
+
+
 def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, progress,
-         snapshot_every, on_snapshot, label):
+         snapshot_every, on_snapshot, label, saving: _Saving | None = None):
     """Coarse to fine over ``levels_spec`` ((H, W) per level); ``make_level(size) -> _Problem``.
 
     Ctrl-C (KeyboardInterrupt) after the first iteration ends the run early with the newest
     iterate, so minutes of optimisation are not lost (``SynthesisResult.interrupted``).
+    With ``saving``, the fit is also saved every ``saving.every`` seconds, on Ctrl-C and at
+    the end, and a saved fit is continued: Adam to the same result as an unbroken run,
+    L-BFGS from the saved image with a fresh curvature memory (SciPy's L-BFGS-B does not
+    expose it). ``iterations`` is not part of the fingerprint, as in Deep Image Prior: a
+    fit continued with another number finishes the level it was in at the new number.
     """
     total = iterations * len(levels_spec)
+    saved = _resume(saving)
     bar = progress_bar(total, "iter", progress)
-    history, done, evals, newest = [], [0], 0, {}
-    start = time.perf_counter()
+    history = list(saved["history"]) if saved else []
+    done, evals = [saved["done"] if saved else 0], [saved["evaluations"] if saved else 0]
+    if bar is not None and done[0]:
+        bar.add(done[0])
+    start = time.perf_counter() - (saved["seconds"] if saved else 0.0)
+    saved_at, newest = [time.perf_counter()], {}
     x, initial, interrupted = None, math.nan, False
     try:
         for level, size in enumerate(levels_spec):
+            if saved and level < saved["level"]:
+                continue
             problem = make_level(size)
-            x0 = x_init(problem.shape) if x is None else _upsample(x, problem.shape)
+            step0, moments = 0, None
+            if saved and level == saved["level"]:
+                x0, initial = saved["x"], saved["initial"]
+                step0, moments = saved["step"], saved["moments"]
+            else:
+                x0 = problem.clip(x_init(problem.shape) if x is None
+                                  else _upsample(x, problem.shape))
+                initial = problem.evaluate(x0)[0]
 
-            def on_iteration(step, loss, xk, level=level, size=size, problem=problem):
+            def on_iteration(step, loss, xk, state, level=level, size=size, problem=problem,
+                             initial=initial):
                 done[0] += 1
                 history.append({"level": level, "size": list(size), "iteration": step,
                                 "loss": loss})
-                newest.update(problem=problem, x=xk, done=done[0])  # one call: Ctrl-C-safe
+                moments = state() if saving else []
+                newest.update(problem=problem, x=xk, done=done[0], level=level, step=step,
+                              initial=initial, moments=moments)  # one call: Ctrl-C-safe
                 if bar is not None:
                     bar.add(1, values=[("loss", loss)]) if hasattr(bar, "target") else bar.add(1)
                 if snapshot_every and on_snapshot and done[0] % snapshot_every == 0:
                     on_snapshot(done[0], problem.render(xk))
+                if saving and saving.every and time.perf_counter() - saved_at[0] >= saving.every:
+                    _save(saving, newest, history, evals[0], time.perf_counter() - start)
+                    saved_at[0] = time.perf_counter()
 
-            x, initial, n = _optimise(problem, x0, iterations, optimizer, learning_rate,
-                                      on_iteration)
-            evals += n
+            x = x0
+            if step0 < iterations:
+                x = _optimise(problem, x0, iterations, optimizer, learning_rate, on_iteration,
+                              evals, step0, moments)
     except KeyboardInterrupt:
         if not newest:
             raise
-        problem, x, interrupted = newest["problem"], newest["x"], True
+        problem, x, initial, interrupted = (newest["problem"], newest["x"], newest["initial"],
+                                            True)
         done[0] = newest["done"]  # the bookkeeping of a half-recorded iteration goes
         del history[done[0]:]
+    if saving and newest:
+        _save(saving, newest, history, evals[0], time.perf_counter() - start)
     if bar is not None and done[0] < total and not interrupted:  # L-BFGS converged early
         bar.add(total - done[0])
     final = float(ops.convert_to_numpy(problem.loss_fn(ops.convert_to_tensor(x))))
@@ -342,10 +450,11 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
     if image.shape[:2] != tuple(levels_spec[-1]):  # stopped at a coarser level
         image = np.clip(imresize(image, output_shape=levels_spec[-1]), 0, 1).astype(np.float32)
     return SynthesisResult(image=image, history=history, iterations=done[0],
-                           evaluations=evals, seconds=time.perf_counter() - start,
+                           evaluations=evals[0], seconds=time.perf_counter() - start,
                            initial_loss=initial, final_loss=final,
                            sizes=[tuple(s) for s in levels_spec], backbone=label[0],
-                           optimizer=label[1], interrupted=interrupted)
+                           optimizer=label[1], interrupted=interrupted,
+                           resumed_from=saved["done"] if saved else 0)
 
 
 def _upsample(x: np.ndarray, shape) -> np.ndarray:
@@ -384,7 +493,8 @@ def synthesize_texture(exemplar, size=None, backbone="auto", *, layers=None,
                        levels: int | None = None, seed: int = 0, rescale: bool = True,
                        progress: bool = True, snapshot_every: int = 0,
                        on_snapshot: Callable[[int, np.ndarray], None] | None = None,
-                       notify: Callable[[str], None] | None = None) -> SynthesisResult:
+                       notify: Callable[[str], None] | None = None, state_dir=None,
+                       state_every: float = 60.0) -> SynthesisResult:
     """A new texture like ``exemplar`` (Gatys et al. 2015), ``size`` ``(H, W)`` or a side.
 
     ``backbone``: a name of :data:`BACKBONES` or an extractor returning
@@ -396,6 +506,9 @@ def synthesize_texture(exemplar, size=None, backbone="auto", *, layers=None,
     coarse-to-fine levels with ``iterations`` each; the exemplar is resized by
     the same factor at the coarser levels, so texture elements keep their size
     relative to the output.
+
+    ``state_dir``: continue the fit saved there, if any, and save it every
+    ``state_every`` seconds, on Ctrl-C and at the end (see :func:`_run`).
     """
     exemplar = as_rgb01(exemplar, "exemplar")
     size = exemplar.shape[:2] if size is None else (
@@ -407,6 +520,9 @@ def synthesize_texture(exemplar, size=None, backbone="auto", *, layers=None,
     layers = tuple(layers or (model.output.keys() if isinstance(model.output, dict) else ()))
     weights = dict(layer_weights or {name: TEXTURE_LAYER_WEIGHT for name in layers})
     rng = np.random.default_rng(seed)
+    saving = _saving(state_dir, state_every, "texture", exemplar, size, levels,
+                     _identity(backbone, model, label), layers, sorted(weights.items()),
+                     optimizer, learning_rate, seed, rescale)
     if rescale:
         model = _rescaled(model, [exemplar], seed)
     sizes = _level_sizes(size, levels)
@@ -422,7 +538,7 @@ def synthesize_texture(exemplar, size=None, backbone="auto", *, layers=None,
         return _Problem(loss_fn, (1, *level_size, 3), 0.0, 1.0, lambda x: np.clip(x[0], 0, 1))
 
     return _run(sizes, make_level, _noise(rng), iterations, optimizer, learning_rate,
-                progress, snapshot_every, on_snapshot, (label, optimizer))
+                progress, snapshot_every, on_snapshot, (label, optimizer), saving)
 
 
 # ---------------------------------------------------------------- style transfer
@@ -461,7 +577,8 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
                    levels: int | None = None, seed: int = 0, rescale: bool = True,
                    progress: bool = True, snapshot_every: int = 0,
                    on_snapshot: Callable[[int, np.ndarray], None] | None = None,
-                   notify: Callable[[str], None] | None = None) -> SynthesisResult:
+                   notify: Callable[[str], None] | None = None, state_dir=None,
+                   state_every: float = 60.0) -> SynthesisResult:
     """``content`` painted in the style of ``style`` (Gatys et al. 2016).
 
     Minimises ``content_weight * L_content + style_weight * L_style`` (Eq. 7;
@@ -471,7 +588,8 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
     content's); ``style_size``: the style image's longer side (default: the
     output's). ``preserve_color``: luminance-only transfer (Gatys et al. 2016b,
     Sec. 3), the output keeps the content's Cb and Cr exactly. With the
-    ``random`` backbone both losses use its single layer ``conv1_1``.
+    ``random`` backbone both losses use its single layer ``conv1_1``. ``state_dir``,
+    ``state_every``: as :func:`synthesize_texture`'s.
     """
     if init not in ("noise", "content"):
         raise ZooError(f"init must be 'noise' or 'content', got {init!r}")
@@ -502,6 +620,10 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
         gs = np.clip((gs - gs.mean()) * (gc.std() / max(gs.std(), 1e-6)) + gc.mean(), 0, 1)
         full_content, full_style = np.repeat(gc, 3, -1), np.repeat(gs, 3, -1)
     rng = np.random.default_rng(seed)
+    saving = _saving(state_dir, state_every, "style", full_content, full_style, cbcr, levels,
+                     _identity(backbone, model, label), content_layers, style_layers,
+                     sorted(style_weights.items()), content_weight, style_weight, init,
+                     preserve_color, optimizer, learning_rate, seed, rescale)
     if rescale:
         model = _rescaled(model, [full_content, full_style], seed)
     sizes = _level_sizes(out_size, levels)
@@ -535,7 +657,7 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
         return resize_to(full_content, shape[1:3])[None, ..., :channels]
 
     return _run(sizes, make_level, start, iterations, optimizer, learning_rate, progress,
-                snapshot_every, on_snapshot, (label, optimizer))
+                snapshot_every, on_snapshot, (label, optimizer), saving)
 
 
 def print_notice(message: str) -> None:

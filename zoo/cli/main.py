@@ -598,12 +598,24 @@ def _add_dip(commands):
     p.add_argument("--snapshot-every", type=COUNT_OR_ZERO, default=0, metavar="N",
                    help="also write OUT_<step>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write iterations, time and PSNR as JSON")
+    _state_options(p)
+    p.set_defaults(run=_run_dip)
+
+
+def _state_options(p):
+    """Where and how often an image optimisation (dip, texture, style) saves itself."""
     p.add_argument("--state", metavar="DIR",
                    help="where the unfinished fit is saved; the same command continues it after "
                         "a kill or Ctrl-C (default: OUT's name + _fit_state, removed once done)")
     p.add_argument("--state-every", type=NON_NEGATIVE, default=60.0, metavar="SECONDS",
                    help="save the unfinished fit this often (0: only on Ctrl-C)")
-    p.set_defaults(run=_run_dip)
+
+
+def _state_dir(args):
+    from pathlib import Path
+
+    out = Path(args.out)
+    return Path(args.state or out.with_name(f"{out.stem}_fit_state"))
 
 
 def _run_dip(args):
@@ -632,7 +644,7 @@ def _run_dip(args):
     fit = Fit(problem, task, seed=args.seed)
     print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
           f"parameters, {args.iters or task.iterations} iterations on {keras.backend.backend()}")
-    state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
+    state = _state_dir(args)
     if has_state(state):
         print(f"continuing the unfinished fit saved in {state}")
 
@@ -730,6 +742,7 @@ def _gatys_options(p, iterations: int):
     p.add_argument("--snapshot-every", type=COUNT_OR_ZERO, default=0, metavar="N",
                    help="also write OUT_<iteration>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write losses, iterations and time as JSON")
+    _state_options(p)
 
 
 def _add_texture(commands):
@@ -782,27 +795,38 @@ def _gatys_run(args, label, make):
 
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
+    from zoo.training.fit_state import clear_state, has_state
     from zoo.training.gatys import print_notice
 
+    state = _state_dir(args)
+    if has_state(state):
+        print(f"continuing the unfinished fit saved in {state}")
     result = make(iterations=args.iters, optimizer=args.optimizer, learning_rate=args.lr,
                   levels=args.levels, seed=args.seed, snapshot_every=args.snapshot_every,
-                  on_snapshot=snapshot, notify=print_notice)
+                  on_snapshot=snapshot, notify=print_notice, state_dir=state,
+                  state_every=args.state_every)
     write_image(out, result.image)
+    if not result.interrupted:
+        clear_state(state)  # done: the next run of this command starts afresh
     if args.json:
         report = {"command": label, "backbone": result.backbone, "optimizer": result.optimizer,
                   "sizes": [list(s) for s in result.sizes], "iterations": result.iterations,
                   "evaluations": result.evaluations, "seconds": round(result.seconds, 2),
                   "initial_loss": result.initial_loss, "final_loss": result.final_loss,
-                  "backend": keras.backend.backend(), "interrupted": result.interrupted}
+                  "backend": keras.backend.backend(), "interrupted": result.interrupted,
+                  "resumed_from": result.resumed_from}
         Path(args.json).write_text(json.dumps(report, indent=2))
     if result.interrupted:
         planned = args.iters * len(result.sizes)
         print(f"zoo: interrupted after {result.iterations} of {planned} iterations; wrote the "
-              f"image so far to {out}", file=sys.stderr)
+              f"image so far to {out}; the fit is saved in {state}: run the same command "
+              "again to continue", file=sys.stderr)
         return 130
     sizes = " -> ".join(f"{w}x{h}" for h, w in result.sizes)
     print(f"wrote {out} ({label}, {result.backbone} backbone, {result.optimizer}, {sizes}, "
-          f"{result.iterations} iterations, {result.seconds:.1f} s; loss "
+          f"{result.iterations} iterations"
+          + (f", {result.resumed_from} of them before a restart" if result.resumed_from else "")
+          + f", {result.seconds:.1f} s; loss "
           f"{result.initial_loss:.4g} -> {result.final_loss:.4g})")
 
 

@@ -1,0 +1,81 @@
+"""The saved state of an unfinished optimisation, so that the same command continues it.
+
+Deep Image Prior (:mod:`zoo.training.dip`) and Gatys' pixel optimisation
+(:mod:`zoo.training.gatys`) run one long loop per image, with no dataset and no
+Keras ``fit``, so ``BackupAndRestore`` does not apply. Both keep the loop's
+state in one file, ``DIR/state.npz``: named NumPy arrays plus a JSON ``meta``
+entry with the loop's bookkeeping and a ``fingerprint`` of the problem (a
+state saved for another image or setting is refused, never silently mixed in).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from zoo.errors import ZooError
+
+__all__ = ["PARTIAL_FILE", "STATE_FILE", "clear_state", "digest", "has_state", "load_state",
+           "save_state"]
+
+STATE_FILE = "state.npz"  # in the state folder: the arrays and the loop's bookkeeping
+PARTIAL_FILE = STATE_FILE + ".partial.npz"  # being written; replaces STATE_FILE once whole
+
+
+def save_state(folder: str | os.PathLike, meta: dict, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``folder/state.npz`` atomically (a kill while writing keeps the old one)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    target, partial = folder / STATE_FILE, folder / PARTIAL_FILE
+    np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
+    os.replace(partial, target)
+    return target
+
+
+def load_state(folder: str | os.PathLike, fingerprint: str,
+               differs: str = "a different input or setting") -> tuple[dict, dict]:
+    """``(meta, arrays)`` of ``folder/state.npz``; a one-line :class:`ZooError` when it is
+    unreadable or its fingerprint is not ``fingerprint`` (``differs`` says what that means)."""
+    path = Path(folder) / STATE_FILE
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            arrays = {k: saved[k] for k in saved.files if k != "meta"}
+    except (OSError, ValueError, KeyError) as err:
+        raise ZooError(f"{path}: unreadable saved fit ({err}); delete it to start afresh") \
+            from None
+    if not isinstance(meta, dict) or meta.get("fingerprint") != fingerprint:
+        raise ZooError(f"{path} is the saved state of another fit ({differs}); delete it, "
+                       "or write the result elsewhere")
+    return meta, arrays
+
+
+def has_state(folder: str | os.PathLike | None) -> bool:
+    """Whether ``folder`` holds a saved fit to continue."""
+    return folder is not None and (Path(folder) / STATE_FILE).is_file()
+
+
+def clear_state(folder: str | os.PathLike) -> None:
+    """Remove a saved fit (and a half-written one), and ``folder`` itself if that empties it."""
+    folder = Path(folder)
+    for name in (STATE_FILE, PARTIAL_FILE):
+        (folder / name).unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def digest(*parts) -> str:
+    """SHA-256 of arrays (their bytes, dtype and shape) and other values (their ``repr``)."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            h.update(np.ascontiguousarray(part).tobytes())
+            h.update(repr((part.dtype.str, part.shape)).encode())
+        else:
+            h.update(repr(part).encode())
+        h.update(b"\x00")
+    return h.hexdigest()
