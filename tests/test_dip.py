@@ -283,6 +283,7 @@ def test_dip_command_continues_after_a_kill(tmp_path):
 
     result = run_zoo(*command, "--iters", str(done + 3), "--json", str(tmp_path / "r.json"))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "continuing the unfinished fit saved in" in result.stdout
+    assert f"continuing the unfinished fit saved in {state.parent} ({done} iterations done)" \
+        in result.stderr
     assert json.loads((tmp_path / "r.json").read_text())["iterations"] == done + 3
     assert (tmp_path / "out.png").is_file() and not state.parent.exists()

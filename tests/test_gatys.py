@@ -241,11 +241,16 @@ def test_a_stopped_lbfgs_fit_continues_from_the_saved_image(exemplar, tmp_path):
 
 
 def test_saved_state_of_another_texture_is_refused(exemplar, tmp_path):
+    notes = []
     synthesize_texture(exemplar, 24, small_backbone(), iterations=2, optimizer="adam",
                        progress=False, state_dir=tmp_path)
     with pytest.raises(ZooError, match="saved state of another fit"):
         synthesize_texture(exemplar, 24, small_backbone(), iterations=2, optimizer="adam",
-                           progress=False, state_dir=tmp_path, seed=1)
+                           progress=False, state_dir=tmp_path, seed=1, notify=notes.append)
+    assert notes == []  # no "continuing" before the refusal
+    synthesize_texture(exemplar, 24, small_backbone(), iterations=2, optimizer="adam",
+                       progress=False, state_dir=tmp_path, notify=notes.append)
+    assert notes == [f"continuing the unfinished fit saved in {tmp_path} (2 iterations done)"]
     with pytest.raises(ZooError, match="saved state of another fit"):
         synthesize_texture(exemplar[::-1], 24, small_backbone(), iterations=2,
                            optimizer="adam", progress=False, state_dir=tmp_path)
@@ -274,7 +279,8 @@ def test_texture_command_continues_after_a_kill(tmp_path, capsys):
 
     report = tmp_path / "tex.json"
     assert main([*command, "--iters", str(done + 3), "--json", str(report)]) == 0
-    assert "continuing the unfinished fit saved in" in capsys.readouterr().out
+    assert f"continuing the unfinished fit saved in {state.parent} ({done} iterations done)" \
+        in capsys.readouterr().err
     summary = json.loads(report.read_text())
     assert summary["iterations"] == done + 3 and summary["resumed_from"] == done
     assert not state.parent.exists()  # done: the next run starts afresh

@@ -48,7 +48,7 @@ from zoo.models.dip import TASKS, DIPTask, build
 from zoo.progress import progress as progress_bar
 
 from .dip_problems import Problem, psnr01
-from .fit_state import clear_state, has_state, load_state, save_state
+from .fit_state import clear_state, continuing, has_state, load_state, save_state
 
 __all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem",
            "clear_state", "data_term", "has_state", "make_code", "psnr01"]
@@ -178,14 +178,18 @@ class Fit:
     def run(self, iterations: int | None = None, log_every: int = 10, snapshot_every: int = 0,
             on_snapshot: Callable[[int, np.ndarray], None] | None = None,
             progress: bool = True, state_dir: str | os.PathLike | None = None,
-            state_every: float = 60.0) -> FitResult:
+            state_every: float = 60.0,
+            notify: Callable[[str], None] | None = None) -> FitResult:
         """Fit until ``iterations`` steps are done in all (the task's number by default).
 
         With ``state_dir``, continue from the state saved there, if any, and save
-        it every ``state_every`` seconds (0: only on Ctrl-C and at the end).
+        it every ``state_every`` seconds (0: only on Ctrl-C and at the end);
+        ``notify`` hears when a saved fit is continued.
         """
         iterations = iterations or self.task.iterations
         loop = self.load_state(state_dir) if has_state(state_dir) else LoopState()
+        if loop.step and notify:
+            notify(continuing(state_dir, loop.step))
         bar = progress_bar(iterations, "step", progress)
         if bar and loop.step:
             bar.add(min(loop.step, iterations))

@@ -19,8 +19,8 @@ import numpy as np
 
 from zoo.errors import ZooError
 
-__all__ = ["PARTIAL_FILE", "STATE_FILE", "clear_state", "digest", "has_state", "load_state",
-           "save_state"]
+__all__ = ["PARTIAL_FILE", "STATE_FILE", "clear_state", "continuing", "digest", "has_state",
+           "load_state", "save_state"]
 
 STATE_FILE = "state.npz"  # in the state folder: the arrays and the loop's bookkeeping
 PARTIAL_FILE = STATE_FILE + ".partial.npz"  # being written; replaces STATE_FILE once whole
@@ -52,6 +52,11 @@ def load_state(folder: str | os.PathLike, fingerprint: str,
         raise ZooError(f"{path} is the saved state of another fit ({differs}); delete it, "
                        "or write the result elsewhere")
     return meta, arrays
+
+
+def continuing(folder: str | os.PathLike, done: int) -> str:
+    """The note a continued fit prints (after its saved state was accepted)."""
+    return f"continuing the unfinished fit saved in {folder} ({done} iterations done)"
 
 
 def has_state(folder: str | os.PathLike | None) -> bool:

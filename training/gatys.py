@@ -68,7 +68,7 @@ from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
 from zoo.models.perceptual.vgg import keras_home
 from zoo.progress import progress as progress_bar
 
-from .fit_state import digest, has_state, load_state, save_state
+from .fit_state import continuing, digest, has_state, load_state, save_state
 
 __all__ = ["BACKBONES", "COARSEST_SIDE", "CONTENT_WEIGHT", "OPTIMIZERS", "RANDOM_STYLE_WEIGHT",
            "STYLE_WEIGHT", "SynthesisResult", "make_backbone", "synthesize_texture",
@@ -379,7 +379,7 @@ def _save(saving: _Saving, newest: dict, history: list, evals: int, seconds: flo
 
 
 def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, progress,
-         snapshot_every, on_snapshot, label, saving: _Saving | None = None):
+         snapshot_every, on_snapshot, label, saving: _Saving | None = None, notify=None):
     """Coarse to fine over ``levels_spec`` ((H, W) per level); ``make_level(size) -> _Problem``.
 
     Ctrl-C (KeyboardInterrupt) after the first iteration ends the run early with the newest
@@ -392,6 +392,8 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
     """
     total = iterations * len(levels_spec)
     saved = _resume(saving)
+    if saved and notify:
+        notify(continuing(saving.folder, saved["done"]))
     bar = progress_bar(total, "iter", progress)
     history = list(saved["history"]) if saved else []
     done, evals = [saved["done"] if saved else 0], [saved["evaluations"] if saved else 0]
@@ -538,7 +540,7 @@ def synthesize_texture(exemplar, size=None, backbone="auto", *, layers=None,
         return _Problem(loss_fn, (1, *level_size, 3), 0.0, 1.0, lambda x: np.clip(x[0], 0, 1))
 
     return _run(sizes, make_level, _noise(rng), iterations, optimizer, learning_rate,
-                progress, snapshot_every, on_snapshot, (label, optimizer), saving)
+                progress, snapshot_every, on_snapshot, (label, optimizer), saving, notify)
 
 
 # ---------------------------------------------------------------- style transfer
@@ -657,7 +659,7 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
         return resize_to(full_content, shape[1:3])[None, ..., :channels]
 
     return _run(sizes, make_level, start, iterations, optimizer, learning_rate, progress,
-                snapshot_every, on_snapshot, (label, optimizer), saving)
+                snapshot_every, on_snapshot, (label, optimizer), saving, notify)
 
 
 def print_notice(message: str) -> None:

@@ -639,21 +639,20 @@ def _run_dip(args):
     task = task_for(args.task, args.preset, args.scale)
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
-    from zoo.training.dip import Fit, FitInterrupted, clear_state, has_state
+    from zoo.training.dip import Fit, FitInterrupted, clear_state
 
     fit = Fit(problem, task, seed=args.seed)
     print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
           f"parameters, {args.iters or task.iterations} iterations on {keras.backend.backend()}")
     state = _state_dir(args)
-    if has_state(state):
-        print(f"continuing the unfinished fit saved in {state}")
 
     def snapshot(step, img):
         write_image(out.with_name(f"{out.stem}_{step:05d}{out.suffix}"), img)
 
     try:
         result = fit.run(args.iters, snapshot_every=args.snapshot_every, on_snapshot=snapshot,
-                         state_dir=state, state_every=args.state_every)
+                         state_dir=state, state_every=args.state_every,
+                         notify=lambda note: print(note, file=sys.stderr))
     except FitInterrupted as stop:
         print(f"zoo: {stop}", file=sys.stderr)
         return 130
@@ -795,12 +794,10 @@ def _gatys_run(args, label, make):
 
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
-    from zoo.training.fit_state import clear_state, has_state
+    from zoo.training.fit_state import clear_state
     from zoo.training.gatys import print_notice
 
     state = _state_dir(args)
-    if has_state(state):
-        print(f"continuing the unfinished fit saved in {state}")
     result = make(iterations=args.iters, optimizer=args.optimizer, learning_rate=args.lr,
                   levels=args.levels, seed=args.seed, snapshot_every=args.snapshot_every,
                   on_snapshot=snapshot, notify=print_notice, state_dir=state,
