@@ -247,3 +247,16 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
         "depth": 3, "filters": 8}
     model = zoo.load("vdsr", weights=tmp_path / "final.weights.h5")
     assert len([w for w in model.weights if "kernel" in w.path]) == 3
+
+
+def test_resumed_run_reports_only_settings_that_changed(tmp_path, capsys):
+    """A recipe's tuples come back from config.json as lists: not a change."""
+    from zoo.training.trainer import write_config
+
+    recipe = {"scales": (2, 3, 4), "model_config": {"size": (41, 51)}, "lr": 0.1}
+    write_config(tmp_path, recipe)
+    write_config(tmp_path, recipe)  # the same run resumed
+    assert "changed settings" not in capsys.readouterr().out
+    write_config(tmp_path, {**recipe, "scales": (2, 3)})
+    assert f"note: resuming {tmp_path} with changed settings: scales" in capsys.readouterr().out
+    assert json.loads((tmp_path / "config.json").read_text())["scales"] == [2, 3]

@@ -37,7 +37,6 @@ default here: batch 4 of 128 x 128, 300 steps. Resumable through
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -361,7 +360,7 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
                     steps_per_epoch=recipe.steps_per_epoch, **run_options)
     config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "texture_nets",
               "model_config": recipe.generator_config()}  # of generator.weights.h5
-    write_config(run.out_dir, json.loads(json.dumps(config)))  # tuples as JSON lists
+    write_config(run.out_dir, config)
     names = ["style"] + (["content"] if recipe.mode == "stylization" else []) + (
         ["diversity"] if recipe.diversity_weight > 0 else [])
     model, history = fit(lambda: build_and_compile(recipe, texture),

@@ -107,7 +107,12 @@ def _has_tensorflow() -> bool:
 
 
 def write_config(out_dir: Path, config: dict) -> None:
-    """Save the recipe; on a resumed run, say what changed since the first start."""
+    """Save the recipe; on a resumed run, say what changed since the first start.
+
+    The config is compared as JSON keeps it (a recipe's tuple is the list read back), so
+    an unchanged recipe is not reported as changed.
+    """
+    config = json.loads(json.dumps(config, default=str))
     path = Path(out_dir) / "config.json"
     if path.is_file():
         before = json.loads(path.read_text())
@@ -116,7 +121,7 @@ def write_config(out_dir: Path, config: dict) -> None:
             print(f"note: resuming {out_dir} with changed settings: {', '.join(changed)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(config, indent=2, default=str))
+    tmp.write_text(json.dumps(config, indent=2))
     os.replace(tmp, path)
 
 
