@@ -49,7 +49,6 @@ Choices of this port (not from the papers):
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -660,7 +659,3 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
 
     return _run(sizes, make_level, start, iterations, optimizer, learning_rate, progress,
                 snapshot_every, on_snapshot, (label, optimizer), saving, notify)
-
-
-def print_notice(message: str) -> None:
-    print(message, file=sys.stderr)

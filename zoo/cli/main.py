@@ -611,6 +611,11 @@ def _state_options(p):
                    help="save the unfinished fit this often (0: only on Ctrl-C)")
 
 
+def _note(message: str) -> None:
+    """A long run's notes (a fallback taken, a saved fit continued) go to stderr."""
+    print(message, file=sys.stderr)
+
+
 def _state_dir(args):
     from pathlib import Path
 
@@ -652,7 +657,7 @@ def _run_dip(args):
     try:
         result = fit.run(args.iters, snapshot_every=args.snapshot_every, on_snapshot=snapshot,
                          state_dir=state, state_every=args.state_every,
-                         notify=lambda note: print(note, file=sys.stderr))
+                         notify=_note)
     except FitInterrupted as stop:
         print(f"zoo: {stop}", file=sys.stderr)
         return 130
@@ -795,12 +800,11 @@ def _gatys_run(args, label, make):
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
     from zoo.training.fit_state import clear_state
-    from zoo.training.gatys import print_notice
 
     state = _state_dir(args)
     result = make(iterations=args.iters, optimizer=args.optimizer, learning_rate=args.lr,
                   levels=args.levels, seed=args.seed, snapshot_every=args.snapshot_every,
-                  on_snapshot=snapshot, notify=print_notice, state_dir=state,
+                  on_snapshot=snapshot, notify=_note, state_dir=state,
                   state_every=args.state_every)
     write_image(out, result.image)
     if not result.interrupted:
