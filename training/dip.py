@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import math
 import os
 import signal
@@ -48,7 +47,7 @@ from zoo.models.dip import TASKS, DIPTask, build
 from zoo.progress import progress as progress_bar
 
 from .dip_problems import Problem, psnr01
-from .fit_state import clear_state, continuing, has_state, load_state, save_state
+from .fit_state import clear_state, continuing, digest, has_state, load_state, save_state
 
 __all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem",
            "clear_state", "data_term", "has_state", "make_code", "psnr01"]
@@ -318,11 +317,6 @@ def _ctrl_c_between_steps(enabled: bool):
 
 def _fingerprint(problem: Problem, task: DIPTask, network: dict, seed: int) -> str:
     """What makes two fits the same one (the number of iterations does not)."""
-    digest = hashlib.sha256()
-    for array in (problem.observed, problem.mask):
-        digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
-        digest.update(repr(None if array is None else array.shape).encode())
-    setting = (problem.scale, repr(dataclasses.replace(task, iterations=0)), repr(sorted(
-        network.items())), seed, keras.backend.backend())
-    digest.update(repr(setting).encode())
-    return digest.hexdigest()
+    return digest(problem.observed, problem.mask, problem.scale,
+                  dataclasses.replace(task, iterations=0), sorted(network.items()), seed,
+                  keras.backend.backend())
