@@ -251,12 +251,86 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
 
 def test_resumed_run_reports_only_settings_that_changed(tmp_path, capsys):
     """A recipe's tuples come back from config.json as lists: not a change."""
-    from zoo.training.trainer import write_config
+    from zoo.training.trainer import check_config, write_config
 
     recipe = {"scales": (2, 3, 4), "model_config": {"size": (41, 51)}, "lr": 0.1}
-    write_config(tmp_path, recipe)
-    write_config(tmp_path, recipe)  # the same run resumed
+    write_config(tmp_path, check_config(tmp_path, recipe))
+    write_config(tmp_path, check_config(tmp_path, recipe))  # the same run resumed
     assert "changed settings" not in capsys.readouterr().out
-    write_config(tmp_path, {**recipe, "scales": (2, 3)})
+    write_config(tmp_path, check_config(tmp_path, {**recipe, "scales": (2, 3)}))
     assert f"note: resuming {tmp_path} with changed settings: scales" in capsys.readouterr().out
     assert json.loads((tmp_path / "config.json").read_text())["scales"] == [2, 3]
+
+
+def tiny_recipe(tiny_folder, **changes):
+    from zoo.training.vdsr import VDSRRecipe
+
+    return VDSRRecipe(**{"data": [str(tiny_folder)], "depth": 3, "filters": 4, "batch_size": 4,
+                         "epochs": 1, "steps_per_epoch": 2, "processes": 1, **changes})
+
+
+def test_a_run_folder_of_another_model_is_refused_and_left_as_it_was(tmp_path, tiny_folder):
+    """Resuming with another architecture fails before any work, and the run's config.json,
+    which its weights need to load by path, is not overwritten."""
+    import zoo
+    from zoo.errors import ZooError
+    from zoo.training.vdsr import train
+
+    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0)
+    config = (tmp_path / "config.json").read_text()
+    with pytest.raises(ZooError, match=r"holds a run of vdsr \(depth 3, filters 4\), not of "
+                                       r"vdsr \(depth 4, filters 4\)"):
+        train(tiny_recipe(tiny_folder, depth=4, epochs=2), out_dir=tmp_path, verbose=0)
+    assert (tmp_path / "config.json").read_text() == config
+    zoo.load("vdsr", weights=tmp_path / "final.weights.h5")  # still loads by its path
+
+
+def test_a_checkpoint_that_does_not_fit_is_refused_in_one_line(tmp_path, tiny_folder):
+    """Where config.json cannot tell (here: it was deleted), the failed restore of the
+    checkpoint is the one-line error, and no config.json of the wrong model is written."""
+    from zoo.errors import ZooError
+    from zoo.training.vdsr import train
+
+    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0)
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(ZooError, match="the checkpoint does not fit this run's model") as err:
+        train(tiny_recipe(tiny_folder, depth=4, epochs=2), out_dir=tmp_path, verbose=0)
+    assert "\n" not in str(err.value) and "<Conv2D name=conv3" in str(err.value)
+    assert not (tmp_path / "config.json").exists()
+
+
+def test_fewer_patches_than_a_batch_is_an_error_not_an_endless_epoch(tmp_path, tiny_folder):
+    from zoo.errors import ZooError
+    from zoo.training.vdsr import train
+
+    with pytest.raises(ZooError, match="36 patches are fewer than one batch of 64"):
+        train(tiny_recipe(tiny_folder, batch_size=64, steps_per_epoch=None), out_dir=tmp_path,
+              verbose=0)
+
+
+def test_bad_init_weights_are_refused_before_the_patches_are_made(tmp_path, tiny_folder):
+    from zoo.errors import WeightsError
+    from zoo.models.vdsr import VDSR
+    from zoo.training.vdsr import train
+
+    with pytest.raises(WeightsError, match="missing.weights.h5: no such weights file"):
+        train(tiny_recipe(tiny_folder, init_weights=str(tmp_path / "missing.weights.h5")),
+              out_dir=tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists()
+    VDSR(depth=5, filters=4).save_weights(tmp_path / "deeper.weights.h5")
+    with pytest.raises(WeightsError, match="deeper.weights.h5: does not fit vdsr"):
+        train(tiny_recipe(tiny_folder, init_weights=str(tmp_path / "deeper.weights.h5")),
+              out_dir=tmp_path / "run", verbose=0)
+
+
+def test_ctrl_c_during_training_says_how_to_resume(monkeypatch, capsys):
+    from zoo.cli import main as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_run_train", interrupted)
+    assert cli.main(["train", "vdsr", "--data", "d", "--out", "runs/x"]) == 130
+    assert capsys.readouterr().err.strip() == (
+        "zoo: interrupted; run the same command again to resume from the last checkpoint in "
+        "runs/x")

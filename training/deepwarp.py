@@ -42,7 +42,7 @@ from zoo.models.deepwarp import DeepWarp
 
 from . import eyes
 from .losses import half_squared_error
-from .trainer import RunConfig, fit, write_config
+from .trainer import RunConfig, fit
 from .workers import map_in_workers
 
 EVAL_SEED = 1_000_003  # held out: training draws use `seed` (0 by default)
@@ -178,10 +178,10 @@ def train(recipe: DeepWarpRecipe, out_dir: str | Path, **run_options):
     bank = load_bank(recipe, out) if recipe.bank_pairs else None
     run = RunConfig(out_dir=out, epochs=recipe.epochs, steps_per_epoch=recipe.steps_per_epoch,
                     checkpoint_every=recipe.checkpoint_every, **run_options)
-    write_config(out, {**asdict(recipe), "backend": keras.backend.backend(), "model": "deepwarp",
-                       "model_config": recipe.model_config()})
+    config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "deepwarp",
+              "model_config": recipe.model_config()}
     return fit(lambda: build_and_compile(recipe), lambda replicas: make_dataset(recipe, bank),
-               run)
+               run, config)
 
 
 def evaluate(model: keras.Model, n_pairs: int = 500, seed: int = EVAL_SEED,

@@ -38,7 +38,7 @@ import numpy as np
 from zoo.models.stn import build
 
 from . import mnist_distort
-from .trainer import RunConfig, fit, write_config
+from .trainer import RunConfig, fit
 
 ADAM_LEARNING_RATE = 1e-3  # our CPU-budget choice
 SGD_LEARNING_RATE = 0.01  # the paper's base rate (as recalled)
@@ -181,11 +181,10 @@ def train(recipe: STNRecipe, out_dir: str | Path | None = None, run: RunConfig |
             raise ValueError("give out_dir or run")
         run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
                         steps_per_epoch=recipe.steps_per_epoch, **run_options)
-    write_config(run.out_dir, {**asdict(recipe), "model": "stn",
-                               "model_config": model_config(recipe),
-                               "steps_per_epoch": run.steps_per_epoch,
-                               "backend": keras.backend.backend()})
-    return fit(lambda: build_and_compile(recipe), lambda replicas: make_data(split, recipe), run)
+    config = {**asdict(recipe), "model": "stn", "model_config": model_config(recipe),
+              "steps_per_epoch": run.steps_per_epoch, "backend": keras.backend.backend()}
+    return fit(lambda: build_and_compile(recipe), lambda replicas: make_data(split, recipe), run,
+               config)
 
 
 def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:

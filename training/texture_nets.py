@@ -51,7 +51,7 @@ from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
 from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise
 
-from .trainer import RunConfig, fit, write_config
+from .trainer import RunConfig, fit
 
 GRAM_NORMALIZATION = "positions"
 LEARNING_RATE = 0.1  # texture_train.lua (v1): Adam, learningRate 1e-1
@@ -360,11 +360,10 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
                     steps_per_epoch=recipe.steps_per_epoch, **run_options)
     config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "texture_nets",
               "model_config": recipe.generator_config()}  # of generator.weights.h5
-    write_config(run.out_dir, config)
     names = ["style"] + (["content"] if recipe.mode == "stylization" else []) + (
         ["diversity"] if recipe.diversity_weight > 0 else [])
     model, history = fit(lambda: build_and_compile(recipe, texture),
-                         lambda replicas: make_data(recipe, names), run)
+                         lambda replicas: make_data(recipe, names), run, config)
     generator = model.get_layer("generator")
     generator.save_weights(str(Path(out_dir) / "generator.weights.h5"))
     return generator, history

@@ -16,7 +16,8 @@ makes its data for a global batch size; this module does the rest:
 * ``RUN_DIR/last.weights.h5`` after every epoch, ``RUN_DIR/final.weights.h5`` (model
   weights only, without optimizer state: the file to ship) at the end,
   ``RUN_DIR/history.csv``, TensorBoard logs in ``RUN_DIR/logs`` (TensorFlow needed),
-  a progress bar, and ``RUN_DIR/config.json`` with the recipe.
+  a progress bar, and ``RUN_DIR/config.json`` with the recipe (a run folder that holds
+  another model's weights is refused rather than overwritten).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 
 import keras
 
+from zoo.errors import ZooError, summarize
 from zoo.progress import fit_verbosity
 
 
@@ -78,17 +80,27 @@ class Backup(keras.callbacks.BackupAndRestore):
     Saving at the epoch end makes a second start of a finished run a no-op.
     """
 
+    def on_train_begin(self, logs=None):
+        try:
+            super().on_train_begin(logs)
+        except (ValueError, OSError) as err:  # variables of another model or optimizer
+            raise ZooError(f"{self.backup_dir}: the checkpoint does not fit this run's model "
+                           f"and optimizer ({summarize(err, 160)}); resume with the settings "
+                           "in the run's config.json, or give another --out") from None
+
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         if self.save_freq != "epoch":
             self._save_model()
 
 
-def standard_callbacks(run: RunConfig) -> list[keras.callbacks.Callback]:
+def standard_callbacks(run: RunConfig, config: dict | None = None
+                       ) -> list[keras.callbacks.Callback]:
     out = Path(run.out_dir)
     callbacks = [
         Backup(str(out / "backup"), save_freq=run.checkpoint_every, double_checkpoint=True,
                delete_checkpoint=False),
+        *([WriteConfig(out, config)] if config is not None else []),  # after the restore
         keras.callbacks.ModelCheckpoint(str(out / "last.weights.h5"), save_weights_only=True),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.TerminateOnNaN(),
@@ -106,29 +118,77 @@ def _has_tensorflow() -> bool:
     return True
 
 
-def write_config(out_dir: Path, config: dict) -> None:
-    """Save the recipe; on a resumed run, say what changed since the first start.
+def check_config(out_dir: Path, config: dict) -> dict:
+    """``config`` as JSON keeps it (a tuple is the list read back), checked against the run's.
 
-    The config is compared as JSON keeps it (a recipe's tuple is the list read back), so
-    an unchanged recipe is not reported as changed.
+    Resuming with changed settings prints a note that names them. A run folder that already
+    holds weights of another model (``model`` or ``model_config`` changed) is refused, before
+    any work: its checkpoint could not be restored, and the new ``config.json`` would make
+    its saved weights unloadable by path.
     """
     config = json.loads(json.dumps(config, default=str))
     path = Path(out_dir) / "config.json"
-    if path.is_file():
+    try:
         before = json.loads(path.read_text())
-        changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
-        if changed:
-            print(f"note: resuming {out_dir} with changed settings: {', '.join(changed)}")
+    except (OSError, ValueError):
+        return config  # a new run (an unreadable config.json is rewritten)
+    changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
+    if {"model", "model_config"} & set(changed) and _holds_weights(Path(out_dir)):
+        raise ZooError(f"{out_dir} holds a run of {_model_label(before)}, not of "
+                       f"{_model_label(config)}: resume it with the settings in its "
+                       "config.json, or give another --out")
+    if changed:
+        print(f"note: resuming {out_dir} with changed settings: {', '.join(changed)}")
+    return config
+
+
+def _holds_weights(out: Path) -> bool:
+    return any((out / name).exists() for name in ("backup", "last.weights.h5",
+                                                  "final.weights.h5"))
+
+
+def _model_label(config: dict) -> str:
+    settings = config.get("model_config") or {}
+    details = ", ".join(f"{k} {v}" for k, v in settings.items()) if isinstance(
+        settings, dict) else str(settings)
+    return f"{config.get('model', 'a model')}" + (f" ({details})" if details else "")
+
+
+def write_config(out_dir: Path, config: dict) -> None:
+    """Save the recipe as ``RUN_DIR/config.json`` (atomically)."""
+    path = Path(out_dir) / "config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(config, indent=2))
+    tmp.write_text(json.dumps(config, indent=2, default=str))
     os.replace(tmp, path)
 
 
+class WriteConfig(keras.callbacks.Callback):
+    """Writes ``config.json`` once training starts, after :class:`Backup` restored the run:
+    a refused restore leaves the run's own config in place."""
+
+    def __init__(self, out_dir: Path, config: dict):
+        super().__init__()
+        self.out_dir, self.config = out_dir, config
+
+    def on_train_begin(self, logs=None):
+        write_config(self.out_dir, self.config)
+
+
 def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int], object],
-        run: RunConfig) -> tuple[keras.Model, keras.callbacks.History]:
-    """Build under the strategy, train with the standard callbacks, save ``final.weights.h5``."""
+        run: RunConfig, config: dict | None = None
+        ) -> tuple[keras.Model, keras.callbacks.History]:
+    """Build under the strategy, train with the standard callbacks, save ``final.weights.h5``.
+
+    ``config`` (the recipe, with ``model`` and ``model_config``) is checked against the
+    run folder's (:func:`check_config`) and written to ``RUN_DIR/config.json``.
+    """
     out = Path(run.out_dir)
+    if run.steps_per_epoch < 1:
+        raise ZooError(f"an epoch needs at least one step, got steps_per_epoch "
+                       f"{run.steps_per_epoch}")
+    if config is not None:
+        config = check_config(out, config)
     out.mkdir(parents=True, exist_ok=True)
     scope, replicas = distribution(run.strategy)
     with scope:
@@ -137,7 +197,8 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
         print(f"training on {replicas} replicas")
     data = make_data(replicas)
     history = model.fit(data, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
-                        callbacks=standard_callbacks(run), verbose=fit_verbosity(run.verbose),
+                        callbacks=standard_callbacks(run, config),
+                        verbose=fit_verbosity(run.verbose),
                         shuffle=False)  # the data pipeline shuffles, with its seed
     save_model_weights(model, out / "final.weights.h5")
     return model, history

@@ -47,12 +47,14 @@ from pathlib import Path
 
 import keras
 
+from zoo.errors import ZooError
 from zoo.models.vdsr import VDSR
+from zoo.weights.registry import check_weights_file, load_weights_file
 
 from . import sr_data
 from .losses import half_squared_error, psnr_metric
 from .optimizers import AdjustableClipSGD
-from .trainer import RunConfig, fit, write_config
+from .trainer import RunConfig, fit
 
 SGD_LEARNING_RATE = 0.1  # Sec. 4.1
 ADAM_LEARNING_RATE = 1e-4  # common choice of re-implementations; not in the paper
@@ -148,24 +150,28 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
           **run_options) -> tuple[keras.Model, keras.callbacks.History]:
     """Train VDSR; ``run`` (or ``out_dir`` and ``run_options``) sets the run directory etc."""
     keras.utils.set_random_seed(recipe.seed)
+    if recipe.init_weights:
+        check_weights_file(recipe.init_weights)  # before the patches are made
     bank = load_patches(recipe, Path(run.out_dir if run else out_dir))
     steps = recipe.steps_per_epoch or len(bank) // recipe.batch_size
+    if steps < 1:
+        raise ZooError(f"{len(bank)} patches are fewer than one batch of {recipe.batch_size}: "
+                       "give a smaller --batch-size, a smaller --stride or more images")
     if run is None:
         run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs, steps_per_epoch=steps,
                         **run_options)
     model_config = {"depth": recipe.depth, "filters": recipe.filters}
-    write_config(run.out_dir, {**asdict(recipe), "steps_per_epoch": steps,
-                               "backend": keras.backend.backend(), "model": "vdsr",
-                               "model_config": model_config})
+    config = {**asdict(recipe), "steps_per_epoch": steps, "backend": keras.backend.backend(),
+              "model": "vdsr", "model_config": model_config}
 
     def build_and_compile():
         model = VDSR(**model_config)
         if recipe.init_weights:  # a resumed run's backup, if any, is restored over these
-            model.load_weights(recipe.init_weights)
+            load_weights_file(model, recipe.init_weights)
         if not recipe.biases:
             freeze_biases_at_zero(model)
         model.compile(optimizer=make_optimizer(recipe, steps), loss=half_squared_error,
                       metrics=[psnr_metric], steps_per_execution=recipe.steps_per_execution)
         return model
 
-    return fit(build_and_compile, lambda replicas: make_data(bank, recipe), run)
+    return fit(build_and_compile, lambda replicas: make_data(bank, recipe), run, config)

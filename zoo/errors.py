@@ -15,3 +15,13 @@ class ImageError(ZooError, ValueError):
 
 class WeightsError(ZooError):
     """Pretrained weights that are unknown, unavailable offline or fail their checksum."""
+
+
+def summarize(err: BaseException, limit: int = 200) -> str:
+    """``err``'s message on one line: its first line, and the next one where the first only
+    announces it (Keras: "... Example error message for object <Conv2D ...>:")."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    text = lines[0] + (f" {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else "")
+    return text if len(text) <= limit else text[:limit - 3] + "..."

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from zoo.errors import WeightsError
+from zoo.errors import WeightsError, summarize
 from zoo.models import FAMILIES
 
 CACHE_SUBDIR = os.path.join("models", "zoo")
@@ -171,11 +171,7 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
         return model
     if weights is None:
         return build(name, **config)
-    path = Path(weights)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file" + _preset_hint(family, str(weights)))
-    if not path.name.endswith(".weights.h5"):
-        raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
+    path = check_weights_file(weights, family)
     recorded = {} if config else run_model_config(family, path)
     try:
         model = build(name, **(config or recorded))
@@ -186,6 +182,22 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
                            f"{family} cannot build ({err})") from None
     _load_strictly(model, path)
     return model
+
+
+def check_weights_file(weights: str | os.PathLike, family: str | None = None) -> Path:
+    """``weights`` as a path, refused in one line unless it is a ``.weights.h5`` file."""
+    path = Path(weights)
+    if not path.is_file():
+        hint = _preset_hint(family, str(weights)) if family else ""
+        raise WeightsError(f"{path}: no such weights file" + hint)
+    if not path.name.endswith(".weights.h5"):
+        raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
+    return path
+
+
+def load_weights_file(model, weights: str | os.PathLike) -> None:
+    """Load a ``.weights.h5`` file into ``model``; a file that does not fit is refused."""
+    _load_strictly(model, check_weights_file(weights))
 
 
 def run_model_config(family: str, weights: str | os.PathLike) -> dict:
@@ -212,11 +224,11 @@ def _load_strictly(model, path: Path) -> None:
             model.load_weights(path)
         except Exception as err:
             raise WeightsError(f"{path}: does not fit {model.name} ({type(err).__name__}: "
-                               f"{str(err).splitlines()[0][:200]})") from None
+                               f"{summarize(err)})") from None
     skipped = [w for w in caught if "Skipping" in str(w.message) or "mismatch" in str(w.message)]
     if skipped:
         raise WeightsError(f"{path}: does not fit {model.name} "
-                           f"({str(skipped[0].message).splitlines()[0][:200]})")
+                           f"({summarize(skipped[0].message)})")
     for w in caught:
         warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
