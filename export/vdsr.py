@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import ImageError
 from zoo.image import list_images, read_image
 from zoo.sr import degrade
 
@@ -34,6 +35,8 @@ def calibration_crops(files, scales=(2, 3, 4), crop: int = CALIBRATION_CROP,
     crops = []
     for path in files:
         image = read_image(path)
+        if min(image.shape[:2]) < crop:
+            continue
         for s in scales:
             _, bicubic = degrade(image, s)
             h, w = bicubic.shape
@@ -43,7 +46,7 @@ def calibration_crops(files, scales=(2, 3, 4), crop: int = CALIBRATION_CROP,
                 i, j = rng.integers(0, h - crop + 1), rng.integers(0, w - crop + 1)
                 crops.append(bicubic[i:i + crop, j:j + crop])
     if not crops:
-        raise ValueError(f"no calibration image is at least {crop}x{crop} pixels")
+        raise ImageError(f"no calibration image is at least {crop}x{crop} pixels")
     return np.stack(crops)[..., None].astype(np.float32)
 
 

@@ -107,3 +107,14 @@ def test_a_file_that_is_not_tflite_is_named_in_the_error(tmp_path):
         LiteModel(tmp_path / "vdsr.tflite")
     with pytest.raises(ExportError, match="no such .tflite file"):
         LiteModel(tmp_path / "missing.tflite")
+
+
+def test_calibration_needs_an_image_of_one_crop(tmp_path):
+    from zoo.errors import ImageError
+    from zoo.export.vdsr import calibration_crops
+    from zoo.image import write_image
+
+    write_image(tmp_path / "small.png", np.zeros((60, 95, 3), np.uint8))
+    write_image(tmp_path / "dot.png", np.zeros((1, 1, 3), np.uint8))
+    with pytest.raises(ImageError, match="no calibration image is at least 96x96 pixels"):
+        calibration_crops([tmp_path / "small.png", tmp_path / "dot.png"])

@@ -1,3 +1,6 @@
+import struct
+import zlib
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -61,10 +64,41 @@ def test_truncated_image(tmp_path, rng):
         read_image(path)
 
 
-def test_sixteen_bit_refused(tmp_path):
-    Image.fromarray(np.full((4, 4), 40000, np.uint16)).save(tmp_path / "deep.png")
-    with pytest.raises(ImageError, match="unsupported pixel mode"):
-        read_image(tmp_path / "deep.png")
+def _png16(path, pixels):
+    """A PNG of 16 bits per channel (Pillow writes 16-bit gray only): uint16 (H, W, C)."""
+    h, w, c = pixels.shape
+    chunk = lambda kind, data: (struct.pack(">I", len(data)) + kind + data  # noqa: E731
+                                + struct.pack(">I", zlib.crc32(kind + data)))
+    rows = b"".join(b"\0" + row.astype(">u2").tobytes() for row in pixels)
+    color_type = {1: 0, 2: 4, 3: 2, 4: 6}[c]
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 16,
+                     color_type, 0, 0, 0)) + chunk(b"IDAT", zlib.compress(rows))
+                     + chunk(b"IEND", b""))
+    return path
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_sixteen_bits_per_channel_refused(tmp_path, channels):
+    """Pillow opens 16-bit colour PNGs as 8-bit RGB(A), dropping the low byte: refused too."""
+    path = _png16(tmp_path / "deep.png", np.full((4, 5, channels), 40000, np.uint16))
+    with pytest.raises(ImageError, match="16 bits per channel"):
+        read_image(path)
+
+
+def test_packed_16_bit_bmp_reads_as_rgb(tmp_path):
+    """A 16-bit BMP packs 5-6-5 bits into each pixel: 8-bit channels once read, accepted."""
+    h, w = 2, 2
+    pixels = np.array([[0xF800, 0x07E0], [0x001F, 0xFFFF]], "<u2")  # red, green; blue, white
+    masks = struct.pack("<III", 0xF800, 0x07E0, 0x001F)
+    info = struct.pack("<IiiHHIIiiII", 40, w, -h, 1, 16, 3, pixels.nbytes, 0, 0, 0, 0)
+    offset = 14 + len(info) + len(masks)
+    header = b"BM" + struct.pack("<IHHI", offset + pixels.nbytes, 0, 0, offset)
+    path = tmp_path / "565.bmp"
+    path.write_bytes(header + info + masks + pixels.tobytes())
+    image = read_image(path)
+    assert image.shape == (2, 2, 3)
+    np.testing.assert_array_equal(image[0, 0], [255, 0, 0])
+    np.testing.assert_array_equal(image[1, 1], [255, 255, 255])
 
 
 def test_unsupported_format(tmp_path):
@@ -128,3 +162,12 @@ def test_unwritable_output_is_one_error(tmp_path):
     (tmp_path / "file").write_text("not a folder")
     with pytest.raises(ImageError, match="cannot write"):
         write_image(tmp_path / "file" / "out.png", np.zeros((4, 4, 3), np.uint8))
+
+
+def test_folders_list_every_readable_format(tmp_path):
+    from zoo.image import list_images
+
+    for name in ("a.gif", "b.PNG", "c.webp", "d.tif", "notes.txt"):
+        Image.new("RGB", (4, 4)).save(tmp_path / name, format="PNG" if name.endswith(
+            ("PNG", ".txt")) else None)
+    assert [p.name for p in list_images(tmp_path)] == ["a.gif", "b.PNG", "c.webp", "d.tif"]

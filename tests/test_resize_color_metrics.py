@@ -129,3 +129,10 @@ def test_set5_bicubic_matches_the_vdsr_paper(set5):
         mean_psnr, mean_ssim = np.mean(scores, axis=0)
         assert abs(mean_psnr - paper_psnr) < 0.05, (s, mean_psnr)
         assert abs(mean_ssim - paper_ssim) < 0.001, (s, mean_ssim)
+
+
+def test_empty_images_and_sizes_are_refused():
+    with pytest.raises(ValueError, match="empty image"):
+        imresize(np.zeros((0, 5)), 0.5)
+    with pytest.raises(ValueError, match="output_shape must be positive"):
+        imresize(np.zeros((3, 3)), output_shape=(0, 3))

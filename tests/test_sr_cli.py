@@ -110,11 +110,52 @@ def test_upscale_command(photos, identity_weights, tmp_path):
     (["{good}", "out.gif"], "output must end in"),
     (["{good}", "{bad}/out.png"], "bad.png is a file, not a folder"),
     (["{good}", "out.png", "--scale", "1"], "--scale must be an integer from 2 to 8"),
+    (["{good}", "{folder}"], "folder.png: is a folder; give a file name"),
+    (["{rgba}", "out.jpg"], "JPEG has no alpha channel"),  # before the work, not after
 ])
 def test_upscale_refuses_bad_input_in_one_line(tmp_path, photos, args, message):
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
-    args = [a.format(bad=tmp_path / "bad.png", good=photos / "p0.png") for a in args]
+    (tmp_path / "folder.png").mkdir()
+    write_image(tmp_path / "rgba.png", np.full((20, 24, 4), 200, np.uint8))
+    args = [a.format(bad=tmp_path / "bad.png", good=photos / "p0.png", rgba=tmp_path / "rgba.png",
+                     folder=tmp_path / "folder.png") for a in args]
     result = run_zoo("upscale", *args, "--weights", "unused.weights.h5", cwd=tmp_path)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("zoo: error:") and message in lines[0], lines
+
+
+def test_upscale_takes_weights_or_tflite_not_both(photos, tmp_path):
+    result = run_zoo("upscale", str(photos / "p0.png"), str(tmp_path / "out.png"),
+                     "--weights", "a.weights.h5", "--tflite", "a.tflite")
+    assert result.returncode == 2 and "--tflite: not allowed with argument --weights" in (
+        result.stderr)
+
+
+def test_eval_json_goes_into_new_folders_and_not_onto_a_folder(photos, tmp_path):
+    out = tmp_path / "new" / "sub" / "table.json"
+    result = run_zoo("eval", "vdsr", "--data", str(photos), "--scales", "2", "--bicubic-only",
+                     "--json", str(out))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert set(json.loads(out.read_text())) == {"2"}
+    result = run_zoo("eval", "vdsr", "--data", str(photos), "--bicubic-only", "--json",
+                     str(tmp_path / "new"))
+    assert result.returncode == 2 and result.stderr.strip() == (
+        f"zoo: error: {tmp_path / 'new'}: is a folder; give a file name")
+
+
+def test_eval_names_an_image_too_small_for_the_protocol(tmp_path):
+    """x4 removes a border of 4 pixels and SSIM needs an 11x11 window inside: 19x19 is too
+    small once cropped to 16x16 (16 - 8 < 11); a 1x1 image does not reach the resizer."""
+    from zoo.errors import ImageError
+    from zoo.sr import evaluate
+
+    write_image(tmp_path / "a.png", np.random.default_rng(0).integers(0, 256, (19, 19, 3),
+                                                                      dtype=np.uint8))
+    with pytest.raises(ImageError, match=r"a.png: 19x19 pixels is too small to evaluate at x4"):
+        evaluate([tmp_path / "a.png"], [4], None, progress=False)
+    table = evaluate([tmp_path / "a.png"], [2], None, progress=False)  # 18 - 4 >= 11: fine
+    assert 0 < table["2"]["bicubic"]["psnr"] < 40
+    write_image(tmp_path / "b.png", np.zeros((1, 1, 3), np.uint8))
+    with pytest.raises(ImageError, match="b.png: 1x1 pixels is too small"):
+        evaluate([tmp_path / "b.png"], [2], None, progress=False)

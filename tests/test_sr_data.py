@@ -158,3 +158,18 @@ def test_worker_processes_give_the_same_bank(folder, bank):
     np.testing.assert_array_equal(two.inputs, bank.inputs)
     np.testing.assert_array_equal(two.targets, bank.targets)
     np.testing.assert_array_equal(two.scales, bank.scales)
+
+
+def test_images_too_small_for_a_patch_add_nothing(tmp_path, folder, bank):
+    """A 1x1 image (or a copy shrunk below the patch size) gives no patches and no error."""
+    import shutil
+
+    for name in ("a.png", "b.png"):
+        shutil.copy(folder / name, tmp_path / name)
+    write_image(tmp_path / "dot.png", np.full((1, 1, 3), 128, np.uint8))
+    write_image(tmp_path / "strip.png", np.full((40, 300, 3), 128, np.uint8))
+    with_small = sr_data.make_patch_bank(sr_data.image_files([tmp_path]), progress=False,
+                                         downscales=(1.0, 0.5))
+    plain = sr_data.make_patch_bank(sr_data.image_files([folder]), progress=False,
+                                    downscales=(1.0, 0.5))
+    np.testing.assert_array_equal(with_small.targets, plain.targets)

@@ -81,6 +81,8 @@ def image_patches(path: Path, scales=SCALES, patch_size: int = PATCH_SIZE, strid
     original = luminance(read_image(path))  # read once, shrunk per copy
     for factor in downscales:
         y = downscaled(original, factor)
+        if min(y.shape[:2]) < patch_size:
+            continue  # no patch fits (a tiny image, or its shrunk copy): nothing to cut
         for scale in scales:
             target, bicubic = degrade(y, scale)
             for i, j in patch_grid(*target.shape, patch_size, stride):

@@ -23,6 +23,7 @@ import numpy as np
 
 from zoo.errors import ImageError
 from zoo.progress import progress as progress_bar
+from zoo.image.metrics import SSIM_WINDOW
 from zoo.image import (imresize, luminance, modcrop, psnr, read_image, rgb2ycbcr, ssim,
                        to_uint8, ycbcr2rgb)
 
@@ -49,6 +50,9 @@ def degrade(image: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
     evaluation all come from here.
     """
     y = luminance(modcrop(image, scale))
+    if min(y.shape[:2]) < scale:
+        h, w = image.shape[:2]
+        raise ImageError(f"an image of {w}x{h} pixels is too small to shrink by {scale}")
     low = imresize(y.astype(np.float64) / 255.0, 1.0 / scale)
     bicubic = imresize(low, output_shape=y.shape)
     return y, bicubic.astype(np.float32)
@@ -67,6 +71,7 @@ def evaluate(files: Iterable[Path], scales: Iterable[int], predict: Predictor | 
     for path in files:
         image = read_image(path)
         for s in scales:
+            _check_size(image, s, path)
             y, bicubic = degrade(image, s)
             row = {"image": Path(path).name, "scale": s,
                    "bicubic": _scores(y, to_uint8(bicubic), s)}
@@ -82,6 +87,15 @@ def evaluate(files: Iterable[Path], scales: Iterable[int], predict: Predictor | 
                          for k in ("bicubic", "model") if k in mine[0]}
     table["images"] = rows
     return table
+
+
+def _check_size(image: np.ndarray, scale: int, path) -> None:
+    """SSIM's window must fit once the image is cropped to the scale and its border shaved."""
+    h, w = image.shape[:2]
+    if min(h - h % scale, w - w % scale) - 2 * scale < SSIM_WINDOW:
+        raise ImageError(f"{path}: {w}x{h} pixels is too small to evaluate at x{scale}: "
+                         f"SSIM's {SSIM_WINDOW}-pixel window must fit inside a border of "
+                         f"{scale} pixels")
 
 
 def _scores(y_true: np.ndarray, y_pred: np.ndarray, scale: int) -> dict:

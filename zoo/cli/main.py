@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zoo: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("zoo: interrupted", file=sys.stderr)
+        hint = getattr(args, "on_interrupt", None)
+        print("zoo: interrupted" + (f"; {hint.format(**vars(args))}" if hint else ""),
+              file=sys.stderr)
         return 130
     except MemoryError as err:  # e.g. numpy's "Unable to allocate 7.5 GiB for an array ..."
         print(f"zoo: error: out of memory{': ' + str(err) if str(err) else ''}", file=sys.stderr)
@@ -206,6 +208,8 @@ def _add_train(commands):
     _add_train_stn(models)
     _add_train_deepwarp(models)
     _add_train_texture_nets(models)
+    train.set_defaults(on_interrupt="run the same command again to resume from the last "
+                                    "checkpoint in {out}")
 
 
 def _run_options(p):
@@ -442,8 +446,6 @@ def _predictor(model: str, weights: str | None, tflite: str | None):
 
 
 def _run_eval(args):
-    import json
-
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table
 
@@ -455,9 +457,7 @@ def _run_eval(args):
                                              else f"{args.model} pretrained")
     print(format_table(table, f"{args.data}: {len(files)} images, {source}"))
     if args.json:
-        summary = {k: v for k, v in table.items() if k != "images"}
-        with open(args.json, "w") as f:
-            json.dump(summary, f, indent=2)
+        _write_json(args.json, {k: v for k, v in table.items() if k != "images"})
         print(f"wrote {args.json}")
 
 
@@ -525,8 +525,9 @@ def _add_upscale(commands):
     p.add_argument("input")
     p.add_argument("output")
     p.add_argument("--scale", type=int, default=2, help="integer factor (VDSR is trained on 2-4)")
-    p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
-    p.add_argument("--tflite", help="use an exported .tflite model instead")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    source.add_argument("--tflite", help="use an exported .tflite model instead")
     p.add_argument("--tile", type=_integer(16), default=256, help="tile size in input pixels")
     p.set_defaults(run=_run_upscale)
 
@@ -553,6 +554,8 @@ def _check_writable(path) -> None:
     (``None``, an output not asked for, passes)."""
     if path is None:
         return
+    if os.path.isdir(path):
+        raise ZooError(f"{path}: is a folder; give a file name")
     folder = os.path.dirname(os.path.abspath(path))
     while not os.path.exists(folder):  # missing folders are created when the result is written
         folder = os.path.dirname(folder)
@@ -562,12 +565,26 @@ def _check_writable(path) -> None:
         raise ZooError(f"{path}: cannot be written, {folder} is not writable")
 
 
+def _write_json(path, data) -> None:
+    """Write ``data`` as indented JSON, creating missing folders (checked by _check_writable)."""
+    import json
+
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, "w") as f:
+            json.dump(data, f, indent=2)
+    except OSError as err:
+        raise ZooError(f"{path}: cannot write ({err.strerror or err})") from None
+
+
 def _run_upscale(args):
     from zoo.image import read_image, write_image
+    from zoo.image.io import check_writable_as
     from zoo.sr import upscale
 
     _check_output(args.output)
     image = read_image(args.input)
+    check_writable_as(args.output, image)  # e.g. RGBA to JPEG: refused before the work
     if args.scale < 2 or args.scale > 8:
         raise ZooError(f"--scale must be an integer from 2 to 8, got {args.scale}")
     predict = _predictor("vdsr", args.weights, args.tflite)
@@ -624,7 +641,6 @@ def _state_dir(args):
 
 
 def _run_dip(args):
-    import json
     from pathlib import Path
 
     from zoo.image import read_image, write_image
@@ -674,7 +690,7 @@ def _run_dip(args):
     print(f"wrote {out} ({result.steps} iterations, {result.seconds:.1f} s"
           + (f", PSNR {result.psnr:.2f} dB" if result.psnr is not None else "") + ")")
     if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
+        _write_json(args.json, report)
 
 
 
@@ -787,7 +803,6 @@ def _add_style(commands):
 def _gatys_run(args, label, make):
     """Runs ``make(**common)`` with snapshots, then writes the image and the JSON report
     (after Ctrl-C too: the image so far; exit status 130)."""
-    import json
     from pathlib import Path
 
     from zoo.image import write_image
@@ -816,7 +831,7 @@ def _gatys_run(args, label, make):
                   "initial_loss": result.initial_loss, "final_loss": result.final_loss,
                   "backend": keras.backend.backend(), "interrupted": result.interrupted,
                   "resumed_from": result.resumed_from}
-        Path(args.json).write_text(json.dumps(report, indent=2))
+        _write_json(args.json, report)
     if result.interrupted:
         planned = args.iters * len(result.sizes)
         print(f"zoo: interrupted after {result.iterations} of {planned} iterations; wrote the "

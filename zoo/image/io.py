@@ -14,6 +14,7 @@ return such a photo lying on its side (and find no eyes in it).
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from pathlib import Path
 
@@ -60,8 +61,24 @@ def _decode(path: Path) -> Image.Image:
                 raise ImageError(
                     f"{path}: unsupported image format {im.format} "
                     f"(supported: {', '.join(READ_FORMATS)})")
+            _refuse_deep(im, path)
             im.load()
             return _to_8bit_mode(_upright(im), path)
+
+
+# Raw modes of 16 bits per channel; BMP's packed 16-bit pixels ("BGR;16", 5-6-5) are not.
+_SIXTEEN_BITS = re.compile(r"^(I|L|LA|RGB|RGBA|RGBX|CMYK);16")
+
+
+def _refuse_deep(im: Image.Image, path: Path) -> None:
+    """Refuse 16 bits per channel: Pillow opens 16-bit RGB(A) PNGs and TIFFs in 8-bit modes,
+    dropping the low byte silently; the file's raw mode (e.g. ``RGB;16B``) tells."""
+    for tile in getattr(im, "tile", None) or []:
+        args = tile.args if hasattr(tile, "args") else tile[3]
+        raw = args if isinstance(args, str) else (args[0] if args else "")
+        if isinstance(raw, str) and _SIXTEEN_BITS.match(raw):
+            raise ImageError(f"{path}: 16 bits per channel ({raw}); only 8-bit images are "
+                             "supported, convert it to 8 bits first")
 
 
 def _upright(im: Image.Image) -> Image.Image:
@@ -89,19 +106,10 @@ def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -
     Float images are clipped to [0, 1] and rounded. Parent folders are created.
     """
     path = Path(path)
-    fmt = WRITE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        raise ImageError(
-            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
-            f"use one of {', '.join(WRITE_FORMATS)}")
+    fmt = check_writable_as(path, image)
     array = to_uint8(image)
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (3, 4)):
-        raise ImageError(f"{path}: cannot write an array of shape {image.shape}; "
-                         "expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
-    if fmt == "JPEG" and array.ndim == 3 and array.shape[2] == 4:
-        raise ImageError(f"{path}: JPEG has no alpha channel; write RGBA images as PNG")
     options = {"quality": quality} if fmt == "JPEG" else {}
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -109,6 +117,28 @@ def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -
     except OSError as err:
         raise ImageError(f"{path}: cannot write ({err.strerror or err})") from None
     return path
+
+
+def check_writable_as(path: str | os.PathLike, image: np.ndarray) -> str:
+    """The Pillow format that writes ``image`` (or an image of its shape) to ``path``.
+
+    Refuses an unknown extension, an array that is no image and RGBA to JPEG, so that a
+    command can check its output before the work rather than after it.
+    """
+    path = Path(path)
+    fmt = WRITE_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ImageError(
+            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
+            f"use one of {', '.join(WRITE_FORMATS)}")
+    shape = np.shape(image)
+    channels = shape[2] if len(shape) == 3 else 1
+    if len(shape) not in (2, 3) or channels not in (1, 3, 4):
+        raise ImageError(f"{path}: cannot write an array of shape {shape}; "
+                         "expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4)")
+    if fmt == "JPEG" and channels == 4:
+        raise ImageError(f"{path}: JPEG has no alpha channel; write RGBA images as PNG")
+    return fmt
 
 
 def as_rgb(image: np.ndarray, what: str = "image") -> np.ndarray:
@@ -148,7 +178,7 @@ def list_images(folder: str | os.PathLike) -> list[Path]:
         raise ImageError(f"{folder}: is a file; give the folder that holds the images")
     if not folder.is_dir():
         raise ImageError(f"{folder}: no such folder")
-    suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
+    suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
     if not files:
         raise ImageError(f"{folder}: no images (.png, .jpg, .bmp, ...) in this folder")

@@ -95,6 +95,8 @@ def imresize(image: np.ndarray, scale: float | None = None,
     if image.ndim not in (2, 3):
         raise ValueError(f"expected an (H, W) or (H, W, C) image, got shape {image.shape}")
     in_shape = image.shape[:2]
+    if min(in_shape) < 1:
+        raise ValueError(f"cannot resize an empty image of shape {image.shape}")
     if scale is not None:
         if scale <= 0:
             raise ValueError(f"scale must be positive, got {scale}")
@@ -102,6 +104,8 @@ def imresize(image: np.ndarray, scale: float | None = None,
         out_shape = output_size(in_shape, scale)
     else:
         out_shape = tuple(int(n) for n in output_shape)
+        if min(out_shape) < 1:
+            raise ValueError(f"output_shape must be positive, got {output_shape}")
         scales = (out_shape[0] / in_shape[0], out_shape[1] / in_shape[1])
     is_uint8 = image.dtype == np.uint8
     x = image.astype(np.float64)
