@@ -118,3 +118,18 @@ def test_calibration_needs_an_image_of_one_crop(tmp_path):
     write_image(tmp_path / "dot.png", np.zeros((1, 1, 3), np.uint8))
     with pytest.raises(ImageError, match="no calibration image is at least 96x96 pixels"):
         calibration_crops([tmp_path / "small.png", tmp_path / "dot.png"])
+
+
+def test_calibration_folder_is_checked_and_refused_where_unused(tmp_path, capsys):
+    from zoo.cli.main import main
+    from zoo.image import write_image
+
+    out = str(tmp_path / "x.tflite")
+    assert main(["export", "vdsr", "--quantize", "int8", "--out", out,
+                 "--calibration", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err.strip().endswith("nowhere: no such folder")
+    write_image(tmp_path / "photos" / "a.png", np.zeros((100, 100, 3), np.uint8))
+    assert main(["export", "deepwarp", "--out", out, "--calibration",
+                 str(tmp_path / "photos")]) == 2
+    assert "--calibration: deepwarp takes no images" in capsys.readouterr().err
+    assert not (tmp_path / "x.tflite").exists()

@@ -225,6 +225,13 @@ def test_a_stopped_adam_fit_continues_to_the_unbroken_result(exemplar, tmp_path)
     again = synthesize_texture(exemplar, backbone=small_backbone(), **common, state_dir=tmp_path)
     assert again.resumed_from == 10 and again.iterations == 10  # finished: nothing left to do
     np.testing.assert_array_equal(again.image, unbroken.image)
+    notes = []  # asked for fewer iterations than the saved fit has done: taken as it is
+    fewer = synthesize_texture(exemplar, backbone=small_backbone(), **{**common, "iterations": 3},
+                               state_dir=tmp_path, notify=notes.append)
+    assert notes == [f"the fit saved in {tmp_path} has done 10 iterations, not fewer than the 6 "
+                     "asked for: its result is taken as it is"]
+    assert fewer.iterations == 10
+    np.testing.assert_array_equal(fewer.image, unbroken.image)
 
 
 def test_a_stopped_lbfgs_fit_continues_from_the_saved_image(exemplar, tmp_path):
@@ -250,7 +257,8 @@ def test_saved_state_of_another_texture_is_refused(exemplar, tmp_path):
     assert notes == []  # no "continuing" before the refusal
     synthesize_texture(exemplar, 24, small_backbone(), iterations=2, optimizer="adam",
                        progress=False, state_dir=tmp_path, notify=notes.append)
-    assert notes == [f"continuing the unfinished fit saved in {tmp_path} (2 iterations done)"]
+    assert notes == [f"the fit saved in {tmp_path} has done 2 iterations, not fewer than the 2 "
+                     "asked for: its result is taken as it is"]
     with pytest.raises(ZooError, match="saved state of another fit"):
         synthesize_texture(exemplar[::-1], 24, small_backbone(), iterations=2,
                            optimizer="adam", progress=False, state_dir=tmp_path)
@@ -339,3 +347,22 @@ def test_vgg19_offline_is_one_line_error(tmp_path, monkeypatch, capsys):
                  "--backbone", "vgg19"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "VGG19 ImageNet weights are not cached" in err[0]
+
+
+def test_style_with_both_weights_zero_is_refused(exemplar):
+    with pytest.raises(ZooError, match="both 0: there is nothing to optimise"):
+        transfer_style(exemplar, exemplar, small_backbone(), content_weight=0, style_weight=0,
+                       iterations=2, progress=False)
+
+
+@pytest.mark.parametrize("command", ["texture", "dip"])
+def test_a_state_folder_that_is_a_file_is_refused_before_the_work(tmp_path, capsys, command):
+    write_image(tmp_path / "in.png", np.full((16, 16, 3), 90, np.uint8))
+    (tmp_path / "taken").write_text("a file")
+    args = (["texture", str(tmp_path / "in.png"), "--size", "16"] if command == "texture"
+            else ["dip", "denoise", str(tmp_path / "in.png"), "--preset", "demo"])
+    assert main([*args, "--iters", "1", "--out", str(tmp_path / "out.png"),
+                 "--state", str(tmp_path / "taken")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"zoo: error: {tmp_path / 'taken'}: is a file, not a folder")
+    assert not (tmp_path / "out.png").exists()

@@ -112,6 +112,7 @@ def test_upscale_command(photos, identity_weights, tmp_path):
     (["{good}", "out.png", "--scale", "1"], "--scale must be an integer from 2 to 8"),
     (["{good}", "{folder}"], "folder.png: is a folder; give a file name"),
     (["{rgba}", "out.jpg"], "JPEG has no alpha channel"),  # before the work, not after
+    (["{rgba}", "{rgba}"], "rgba.png: is also an input of this command"),
 ])
 def test_upscale_refuses_bad_input_in_one_line(tmp_path, photos, args, message):
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")
@@ -159,3 +160,12 @@ def test_eval_names_an_image_too_small_for_the_protocol(tmp_path):
     write_image(tmp_path / "b.png", np.zeros((1, 1, 3), np.uint8))
     with pytest.raises(ImageError, match="b.png: 1x1 pixels is too small"):
         evaluate([tmp_path / "b.png"], [2], None, progress=False)
+
+
+def test_weights_option_takes_a_preset_name(photos, tmp_path):
+    runs = {}
+    for name, extra in (("default", []), ("named", ["--weights", "vdsr_291_h200"])):
+        runs[name] = tmp_path / f"{name}.png"
+        result = run_zoo("upscale", str(photos / "p0.png"), str(runs[name]), *extra)
+        assert result.returncode == 0, result.stderr[-2000:]
+    np.testing.assert_array_equal(read_image(runs["default"]), read_image(runs["named"]))

@@ -4,6 +4,7 @@ the diversity term vs NumPy, a short training that really lowers the Gram loss, 
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -186,24 +187,34 @@ def test_train_and_export_a_stylization_network_from_the_command_line(tmp_path):
     assert bad.returncode != 0 and "missing.jpg" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_content_stream_skips_files_it_cannot_decode(tmp_path, rng):
-    """A corrupt photo in a large content folder (MS-COCO has some) is skipped, not fatal;
-    formats tf.io cannot decode are not listed; crops come from the good photo."""
+def test_content_stream_skips_files_it_cannot_decode(tmp_path, rng, capsys):
+    """A corrupt photo in a large content folder (MS-COCO has some) is left out with a
+    warning that names it, not fatal; one that opens but is truncated is skipped by the
+    stream; formats tf.io cannot decode are not listed; crops come from the good photo."""
     from zoo.image import write_image
 
     photo = rng.integers(0, 256, (40, 48, 3), dtype=np.uint8)
     write_image(tmp_path / "good.png", photo)
     (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    truncated = write_image(tmp_path / "truncated.png", photo[::-1])
+    truncated.write_bytes(truncated.read_bytes()[:200])  # its header opens, its data ends
     write_image(tmp_path / "other.png", photo)
     (tmp_path / "other.png").rename(tmp_path / "other.webp")  # listed, but not for tf.io
     recipe = tn.TextureRecipe(mode="stylization", content=str(tmp_path), image_size=32,
                               batch_size=4)
-    batch = next(iter(tn._content_crops(recipe, 4))).numpy()
+    files = tn.content_files(recipe)
+    assert [Path(f).name for f in files] == ["good.png", "truncated.png"]
+    assert capsys.readouterr().err.strip() == (
+        f"warning: 1 of 3 files in {tmp_path} cannot be opened as images and are left out: "
+        "corrupt.jpg")
+    batch = next(iter(tn._content_crops(recipe, 4, files))).numpy()
     assert batch.shape == (4, 32, 32, 3)
     windows = np.lib.stride_tricks.sliding_window_view(photo / 255.0, (32, 32, 3))
     for crop in batch:  # each is a 32x32 window of the good photo (no resize: 40 >= 32)
         assert np.abs(windows - crop).max(axis=(-1, -2, -3)).min() < 1e-6
     (tmp_path / "good.png").unlink()
-    (tmp_path / "corrupt.jpg").unlink()
-    with pytest.raises(ImageError, match="no .jpg, .jpeg, .png, .bmp images"):
-        tn._content_crops(recipe, 4)
+    truncated.unlink()
+    # Only unreadable files: refused (the endless stream would wait for ever).
+    with pytest.raises(ImageError, match=r"no readable .jpg, .jpeg, .png, .bmp images to "
+                                         r"train on \(1 cannot be opened\)"):
+        tn.content_files(recipe)

@@ -291,12 +291,15 @@ def test_a_checkpoint_that_does_not_fit_is_refused_in_one_line(tmp_path, tiny_fo
     from zoo.errors import ZooError
     from zoo.training.vdsr import train
 
-    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0)
+    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0, checkpoint_every=1)
     (tmp_path / "config.json").unlink()
+    backup = {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()}
     with pytest.raises(ZooError, match="the checkpoint does not fit this run's model") as err:
         train(tiny_recipe(tiny_folder, depth=4, epochs=2), out_dir=tmp_path, verbose=0)
     assert "\n" not in str(err.value) and "<Conv2D name=conv3" in str(err.value)
     assert not (tmp_path / "config.json").exists()
+    # Neither checkpoint fits, and both are left as they were.
+    assert {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()} == backup
 
 
 def test_fewer_patches_than_a_batch_is_an_error_not_an_endless_epoch(tmp_path, tiny_folder):
@@ -334,3 +337,21 @@ def test_ctrl_c_during_training_says_how_to_resume(monkeypatch, capsys):
     assert capsys.readouterr().err.strip() == (
         "zoo: interrupted; run the same command again to resume from the last checkpoint in "
         "runs/x")
+
+
+def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, tiny_folder, capsys):
+    """A kill while Keras wrote latest.weights.h5 left half a file, which it could not load
+    (a ValueError, not the OSError its own fallback catches): the previous one is used."""
+    from zoo.training.vdsr import train
+
+    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0, checkpoint_every=1)
+    latest = tmp_path / "backup" / "latest.weights.h5"
+    assert (tmp_path / "backup" / "latest.weights.h5.bkp").is_file()
+    assert not list((tmp_path / "backup").glob("*.part")) and not list(
+        (tmp_path / "backup").glob("saving*"))  # written beside, then renamed
+    latest.write_bytes(latest.read_bytes()[:4000])
+    capsys.readouterr()
+    train(tiny_recipe(tiny_folder, epochs=2), out_dir=tmp_path, verbose=0, checkpoint_every=1)
+    assert "did not load" in capsys.readouterr().out
+    assert int(read_history(tmp_path)[-1]["epoch"]) == 1
+    assert latest.stat().st_size > 4000

@@ -188,7 +188,7 @@ class Fit:
         iterations = iterations or self.task.iterations
         loop = self.load_state(state_dir) if has_state(state_dir) else LoopState()
         if loop.step and notify:
-            notify(continuing(state_dir, loop.step))
+            notify(continuing(state_dir, loop.step, iterations))
         bar = progress_bar(iterations, "step", progress)
         if bar and loop.step:
             bar.add(min(loop.step, iterations))

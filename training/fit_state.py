@@ -54,8 +54,12 @@ def load_state(folder: str | os.PathLike, fingerprint: str,
     return meta, arrays
 
 
-def continuing(folder: str | os.PathLike, done: int) -> str:
-    """The note a continued fit prints (after its saved state was accepted)."""
+def continuing(folder: str | os.PathLike, done: int, planned: int | None = None) -> str:
+    """The note a continued fit prints (after its saved state was accepted); a fit that has
+    done ``planned`` iterations or more (a run asking for fewer) is taken as it is."""
+    if planned is not None and done >= planned:
+        return (f"the fit saved in {folder} has done {done} iterations, not fewer than the "
+                f"{planned} asked for: its result is taken as it is")
     return f"continuing the unfinished fit saved in {folder} ({done} iterations done)"
 
 

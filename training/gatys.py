@@ -392,12 +392,12 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
     total = iterations * len(levels_spec)
     saved = _resume(saving)
     if saved and notify:
-        notify(continuing(saving.folder, saved["done"]))
+        notify(continuing(saving.folder, saved["done"], total))
     bar = progress_bar(total, "iter", progress)
     history = list(saved["history"]) if saved else []
     done, evals = [saved["done"] if saved else 0], [saved["evaluations"] if saved else 0]
     if bar is not None and done[0]:
-        bar.add(done[0])
+        bar.add(min(done[0], total))
     start = time.perf_counter() - (saved["seconds"] if saved else 0.0)
     saved_at, newest = [time.perf_counter()], {}
     x, initial, interrupted = None, math.nan, False
@@ -594,6 +594,8 @@ def transfer_style(content, style, backbone="auto", *, content_weight: float = C
     """
     if init not in ("noise", "content"):
         raise ZooError(f"init must be 'noise' or 'content', got {init!r}")
+    if content_weight == 0 and style_weight == 0:
+        raise ZooError("the content and style weights are both 0: there is nothing to optimise")
     content, style = as_rgb01(content, "content"), as_rgb01(style, "style")
     out_size = fit_side(content.shape, size)
     if min(out_size) < 8:

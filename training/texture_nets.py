@@ -37,12 +37,14 @@ default here: batch 4 of 128 x 128, 300 steps. Resumable through
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
+from PIL import Image
 
 from zoo.errors import ImageError
 from zoo.image.io import as_rgb01, list_images, read_image
@@ -302,18 +304,38 @@ def _noise_batch(recipe: TextureRecipe, batch: int, seed):
 TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-def content_files(recipe: TextureRecipe) -> list[str]:
-    """The content photos the stream decodes; an ``ImageError`` if there are none."""
-    files = [str(p) for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
+def content_files(recipe: TextureRecipe, warn: bool = True) -> list[str]:
+    """The content photos the stream decodes; an ``ImageError`` if there are none.
+
+    Every file's header is read (about 0.1 ms a file): one that is no image, or of a format
+    TensorFlow does not decode, is left out with a warning (``warn``). A folder with none left
+    would make the endless stream wait forever for a first image.
+    """
+    candidates = [p for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
+    files = [str(p) for p in candidates if _tf_decodes(p)]
+    left_out = [p.name for p in candidates if str(p) not in set(files)]
     if not files:
-        raise ImageError(f"{recipe.content}: no {', '.join(TF_DECODES)} images to train on")
+        raise ImageError(f"{recipe.content}: no readable {', '.join(TF_DECODES)} images to "
+                         "train on" + (f" ({len(left_out)} cannot be opened)" if left_out else ""))
+    if left_out and warn:
+        shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
+        print(f"warning: {len(left_out)} of {len(candidates)} files in {recipe.content} cannot "
+              f"be opened as images and are left out: {shown}", file=sys.stderr)
     return files
 
 
-def _content_crops(recipe: TextureRecipe, batch: int):
+def _tf_decodes(path: Path) -> bool:
+    """Whether ``path`` opens as a PNG, JPEG or BMP (its header only)."""
+    try:
+        with Image.open(path) as image:
+            return image.format in ("PNG", "JPEG", "BMP")
+    except Exception:  # noqa: BLE001 - any failure to open means: leave it out
+        return False
+
+
+def _content_crops(recipe: TextureRecipe, batch: int, files: list[str]):
     import tensorflow as tf
 
-    files = content_files(recipe)
     size = recipe.image_size
 
     def load(path):
@@ -326,9 +348,9 @@ def _content_crops(recipe: TextureRecipe, batch: int):
 
     data = tf.data.Dataset.from_tensor_slices(files).repeat().shuffle(len(files), recipe.seed)
     data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    # A corrupt file in a folder of 80,000 (MS-COCO has a few) is skipped with a warning,
-    # instead of ending hours of training.
-    return data.ignore_errors(log_warning=True).batch(batch, drop_remainder=True)
+    # A file whose header opened but whose data is damaged (a truncated download) fails only
+    # here: it is skipped rather than ending hours of training.
+    return data.ignore_errors().batch(batch, drop_remainder=True)
 
 
 def make_data(recipe: TextureRecipe, names):
@@ -347,7 +369,8 @@ def make_data(recipe: TextureRecipe, names):
     if recipe.mode == "texture":
         data = steps.map(with_noise)
     else:
-        data = tf.data.Dataset.zip(steps, _content_crops(recipe, batch)).map(with_noise)
+        crops = _content_crops(recipe, batch, content_files(recipe, warn=False))
+        data = tf.data.Dataset.zip(steps, crops).map(with_noise)
     return data.prefetch(2)
 
 
@@ -356,6 +379,8 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
     """Train; returns ``(generator, history)``, writes ``RUN_DIR/generator.weights.h5``."""
     keras.utils.set_random_seed(recipe.seed)
     texture = load_texture(recipe) if texture is None else np.asarray(texture, np.float32)
+    if recipe.mode == "stylization":
+        content_files(recipe)  # unreadable photos: warned about, or refused, before building
     run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
                     steps_per_epoch=recipe.steps_per_epoch, **run_options)
     config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "texture_nets",

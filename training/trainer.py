@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,25 +74,82 @@ def distribution(strategy: str = "auto"):
 
 
 class Backup(keras.callbacks.BackupAndRestore):
-    """``BackupAndRestore`` that also saves at every epoch end.
+    """``BackupAndRestore`` that saves atomically, falls back to the checkpoint before a
+    damaged one, and also saves at every epoch end.
 
-    With an integer ``save_freq`` Keras only saves mid-epoch, so a finished run
-    would record its last epoch as unfinished and redo it when started again.
-    Saving at the epoch end makes a second start of a finished run a no-op.
+    * Keras writes ``latest.weights.h5`` in place, so a Ctrl-C or kill during the write
+      leaves half a file, and it falls back to ``latest.weights.h5.bkp`` only on an
+      ``OSError``, while a truncated file raises ``ValueError``. Here the files are written
+      beside and renamed, and a checkpoint that does not load is replaced by the previous one
+      where that one loads (otherwise: one line, nothing overwritten).
+    * With an integer ``save_freq`` Keras only saves mid-epoch, so a finished run would
+      record its last epoch as unfinished and redo it when started again. Saving at the epoch
+      end makes a second start of a finished run a no-op.
     """
 
     def on_train_begin(self, logs=None):
         try:
-            super().on_train_begin(logs)
-        except (ValueError, OSError) as err:  # variables of another model or optimizer
-            raise ZooError(f"{self.backup_dir}: the checkpoint does not fit this run's model "
-                           f"and optimizer ({summarize(err, 160)}); resume with the settings "
-                           "in the run's config.json, or give another --out") from None
+            return self._restore(self._weights_path, self._training_metadata_path)
+        except (ValueError, OSError) as err:  # variables of another model, or a damaged file
+            latest = err
+        if os.path.exists(self._prev_weights_path):
+            # Keras loads only files named *.weights.h5: the previous one is tried as a copy.
+            restoring = os.path.join(self.backup_dir, "restoring.weights.h5")
+            shutil.copyfile(self._prev_weights_path, restoring)
+            try:
+                self._restore(restoring, self._prev_training_metadata_path)
+            except (ValueError, OSError):
+                os.remove(restoring)
+            else:
+                os.replace(restoring, self._weights_path)
+                if os.path.exists(self._prev_training_metadata_path):
+                    _copy_atomically(self._prev_training_metadata_path,
+                                     self._training_metadata_path)
+                print(f"note: the last checkpoint in {self.backup_dir} did not load "
+                      f"({summarize(latest, 120)}); resumed from the one before it")
+                return
+        raise ZooError(f"{self.backup_dir}: the checkpoint does not fit this run's model "
+                       f"and optimizer ({summarize(latest, 160)}); resume with the settings "
+                       "in the run's config.json, or give another --out") from None
+
+    def _restore(self, weights: str, metadata: str) -> None:
+        """Keras' ``_load_model`` for the given pair of files."""
+        if os.path.exists(weights):
+            optimizer = self.model.optimizer
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(self.model.trainable_variables)
+            self.model.load_weights(weights)
+        if os.path.exists(metadata):
+            with open(metadata) as f:
+                self.model._initial_epoch = json.loads(f.read())["epoch"]
+
+    def _save_model(self):
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for path in (self._weights_path, self._training_metadata_path):
+                if os.path.exists(path):
+                    _copy_atomically(path, f"{path}.bkp")
+        saving = os.path.join(self.backup_dir, "saving.weights.h5")
+        self.model.save_weights(saving, overwrite=True)
+        os.replace(saving, self._weights_path)
+        _write_atomically(self._training_metadata_path, json.dumps(
+            {"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
     def on_epoch_end(self, epoch, logs=None):
         super().on_epoch_end(epoch, logs)
         if self.save_freq != "epoch":
             self._save_model()
+
+
+def _copy_atomically(source: str, target: str) -> None:
+    shutil.copyfile(source, f"{target}.part")
+    os.replace(f"{target}.part", target)
+
+
+def _write_atomically(path: str | Path, text: str) -> None:
+    with open(f"{path}.part", "w") as f:
+        f.write(text)
+    os.replace(f"{path}.part", path)
 
 
 def standard_callbacks(run: RunConfig, config: dict | None = None
@@ -158,9 +216,7 @@ def write_config(out_dir: Path, config: dict) -> None:
     """Save the recipe as ``RUN_DIR/config.json`` (atomically)."""
     path = Path(out_dir) / "config.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(config, indent=2, default=str))
-    os.replace(tmp, path)
+    _write_atomically(path, json.dumps(config, indent=2, default=str))
 
 
 class WriteConfig(keras.callbacks.Callback):
@@ -208,4 +264,6 @@ def save_model_weights(model: keras.Model, path: Path) -> None:
     """Save the model's weights alone (no optimizer state): the file that ships."""
     bare = model.__class__.from_config(model.get_config())  # uncompiled: no optimizer
     bare.set_weights(model.get_weights())
-    bare.save_weights(str(path))
+    saving = Path(path).with_name(f"saving.{Path(path).name}")  # then renamed: never half a file
+    bare.save_weights(str(saving))
+    os.replace(saving, path)

@@ -31,6 +31,7 @@ from zoo.errors import ZooError
 from zoo.native_output import quiet_tensorflow_import
 
 TRAINABLE = ("vdsr", "stn", "deepwarp", "texture_nets")
+WEIGHTS_HELP = "a .weights.h5 file or a preset's name (`zoo list`; default: the pretrained one)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -328,8 +329,6 @@ def _run_train_texture_nets(args):
     except ValueError as err:
         raise ZooError(str(err)) from None
     texture = tn.load_texture(recipe)  # bad input fails here, in one line, before any building
-    if args.content:
-        tn.content_files(recipe)
     generator, _ = tn.train(recipe, args.out, texture=texture, strategy=args.strategy,
                             checkpoint_every=args.checkpoint_every)
     sample = _texture_nets_sample(generator, args.out, args.content)
@@ -427,7 +426,7 @@ def _add_eval(commands):
     p.add_argument("--data", required=True, metavar="DIR", help="ground-truth images")
     p.add_argument("--scales", type=_scales, default=[2, 3, 4])
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    source.add_argument("--weights", help=WEIGHTS_HELP)
     source.add_argument("--tflite", help="evaluate an exported .tflite file instead")
     source.add_argument("--bicubic-only", action="store_true", help="no model, bicubic row only")
     p.add_argument("--json", metavar="OUT", help="write the table as JSON")
@@ -439,10 +438,19 @@ def _predictor(model: str, weights: str | None, tflite: str | None):
         from zoo.export import tflite_predictor
 
         return tflite_predictor(tflite)
-    import zoo
     from zoo.sr import keras_predictor
 
-    return keras_predictor(zoo.load(model, weights=weights or "default"))
+    return keras_predictor(_load(model, weights))
+
+
+def _load(family: str, weights: str | None):
+    """``family``'s pretrained model, or with ``weights``: a preset's name or a file."""
+    import zoo
+    from zoo.weights import registry
+
+    if weights in [p.name for p in registry.presets(family)]:
+        return zoo.load(weights)
+    return zoo.load(family, weights=weights or "default")
 
 
 def _run_eval(args):
@@ -481,6 +489,14 @@ def _add_export(commands):
     p.set_defaults(run=_run_export)
 
 
+def _uses_content_images(family: str, model) -> bool:
+    if family == "texture_nets":
+        from zoo.export.texture_nets import is_stylization
+
+        return is_stylization(model)
+    return family == "vdsr"
+
+
 EXPORT_WARN_PSNR = 30.0  # dB against Keras; measured int8: DeepWarp 33, Texture Network 11
 
 
@@ -494,7 +510,17 @@ def _run_export(args):
     if args.preset and args.preset not in known:
         raise ZooError(f"{args.preset!r} is not a preset of {args.model}; "
                        f"known: {', '.join(known)}")
+    if args.calibration:
+        from zoo.image import list_images
+
+        list_images(args.calibration)  # a missing or empty folder: one line, before the work
     model = zoo.load(args.preset or args.model, weights=args.weights or "default")
+    if args.calibration and not _uses_content_images(args.model, model):
+        raise ZooError(f"--calibration: {args.preset or args.model} takes no images (it is "
+                       "for vdsr and stylization texture networks)")
+    print(f"converting {args.preset or args.model} to a {args.quantize} .tflite"
+          + (" (calibration: a minute or so on 2 cores)" if args.quantize == "int8" else ""),
+          flush=True)
     if args.model == "deepwarp":
         from zoo.export.deepwarp import export_deepwarp
 
@@ -526,14 +552,18 @@ def _add_upscale(commands):
     p.add_argument("output")
     p.add_argument("--scale", type=int, default=2, help="integer factor (VDSR is trained on 2-4)")
     source = p.add_mutually_exclusive_group()
-    source.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    source.add_argument("--weights", help=WEIGHTS_HELP)
     source.add_argument("--tflite", help="use an exported .tflite model instead")
     p.add_argument("--tile", type=_integer(16), default=256, help="tile size in input pixels")
     p.set_defaults(run=_run_upscale)
 
 
-def _check_output(path, suffixes=None) -> None:
-    """Refuse an output path we cannot write (default: an image's), before any work is done."""
+def _check_output(path, suffixes=None, inputs=()) -> None:
+    """Refuse an output path we cannot write (default: an image's), or that is one of the
+    command's ``inputs``, before any work is done."""
+    for item in inputs:
+        if item and os.path.exists(item) and os.path.exists(path) and os.path.samefile(item, path):
+            raise ZooError(f"{path}: is also an input of this command; give another output")
     if suffixes is None:
         from zoo.image.io import WRITE_FORMATS as suffixes
     if os.path.splitext(str(path))[1].lower() not in suffixes:
@@ -582,7 +612,7 @@ def _run_upscale(args):
     from zoo.image.io import check_writable_as
     from zoo.sr import upscale
 
-    _check_output(args.output)
+    _check_output(args.output, inputs=[args.input])
     image = read_image(args.input)
     check_writable_as(args.output, image)  # e.g. RGBA to JPEG: refused before the work
     if args.scale < 2 or args.scale > 8:
@@ -634,10 +664,13 @@ def _note(message: str) -> None:
 
 
 def _state_dir(args):
+    """Where the fit is saved (``--state``, or OUT's name + ``_fit_state``), checked now."""
     from pathlib import Path
 
     out = Path(args.out)
-    return Path(args.state or out.with_name(f"{out.stem}_fit_state"))
+    state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
+    _check_folder(state)
+    return state
 
 
 def _run_dip(args):
@@ -648,8 +681,9 @@ def _run_dip(args):
     from zoo.training.dip_problems import build_problem, psnr01, task_for
 
     out = Path(args.out)
-    _check_output(out)
+    _check_output(out, inputs=[args.image, args.mask, args.clean])
     _check_writable(args.json)
+    state = _state_dir(args)
     if args.preset and args.preset not in TASKS:
         raise ZooError(f"unknown preset {args.preset!r}; known: {', '.join(TASKS)}")
     image = read_image(args.image)
@@ -665,7 +699,6 @@ def _run_dip(args):
     fit = Fit(problem, task, seed=args.seed)
     print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
           f"parameters, {args.iters or task.iterations} iterations on {keras.backend.backend()}")
-    state = _state_dir(args)
 
     def snapshot(step, img):
         write_image(out.with_name(f"{out.stem}_{step:05d}{out.suffix}"), img)
@@ -709,7 +742,7 @@ def _add_gaze(commands):
                    help="degrees upwards (negative: down), at most the trained range of "
                         f"+-{MAX_REDIRECTION:g}; default 10, roughly from the screen to a camera "
                         "above it")
-    p.add_argument("--weights", help="a .weights.h5 file (default: the pretrained preset)")
+    p.add_argument("--weights", help=WEIGHTS_HELP)
     p.add_argument("--eyes", metavar="F.png", help="also save the eye crops: input, output, flow")
     p.set_defaults(run=_run_gaze)
 
@@ -717,16 +750,15 @@ def _add_gaze(commands):
 def _run_gaze(args):
     import numpy as np
 
-    import zoo
     from zoo.gaze import find_eyes, redirect_gaze
     from zoo.image import as_rgb, read_image, write_image
 
-    _check_output(args.output)
+    _check_output(args.output, inputs=[args.input])
     if args.eyes:
-        _check_output(args.eyes)
+        _check_output(args.eyes, inputs=[args.input, args.output])
     image = as_rgb(read_image(args.input))
     landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
-    model = zoo.load("deepwarp", weights=args.weights or "default")
+    model = _load("deepwarp", args.weights)
     result = redirect_gaze(model, image, args.angle, landmarks=landmarks)
     write_image(args.output, result.image)
     flows = ", ".join(f"{float(np.abs(e.flow).max()):.1f}" for e in result.eyes)
@@ -849,8 +881,9 @@ def _gatys_run(args, label, make):
 def _run_texture(args):
     from zoo.image import read_image
 
-    _check_output(args.out)
+    _check_output(args.out, inputs=[args.source])
     _check_writable(args.json)
+    _state_dir(args)
     exemplar = read_image(args.source)
     from zoo.image import as_rgb01
     from zoo.training.gatys import fit_side, resize_to, synthesize_texture
@@ -865,8 +898,9 @@ def _run_texture(args):
 def _run_style(args):
     from zoo.image import read_image
 
-    _check_output(args.out)
+    _check_output(args.out, inputs=[args.content, args.style])
     _check_writable(args.json)
+    _state_dir(args)
     content, style = read_image(args.content), read_image(args.style)
     from zoo.training.gatys import transfer_style
 

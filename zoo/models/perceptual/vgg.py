@@ -234,7 +234,8 @@ def imagenet_weights(arch: str = "vgg19") -> Path:
         raise WeightsError(
             f"{arch.upper()} ImageNet weights are not cached and cannot be downloaded "
             f"({_reason(err)}): put {spec.file} into {target.parent} "
-            f"(download it from {spec.url})") from None
+            f"(download it from {spec.url}), or use the random backbone, which needs no "
+            "download (`--backbone random`)") from None
 
 
 def _reason(err: Exception) -> str:
