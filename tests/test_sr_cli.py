@@ -112,7 +112,7 @@ def test_upscale_command(photos, identity_weights, tmp_path):
     (["{good}", "out.png", "--scale", "1"], "--scale must be an integer from 2 to 8"),
     (["{good}", "{folder}"], "folder.png: is a folder; give a file name"),
     (["{rgba}", "out.jpg"], "JPEG has no alpha channel"),  # before the work, not after
-    (["{rgba}", "{rgba}"], "rgba.png: is also an input of this command"),
+    (["{rgba}", "{rgba}"], "rgba.png: is already one of this command's files"),
 ])
 def test_upscale_refuses_bad_input_in_one_line(tmp_path, photos, args, message):
     (tmp_path / "bad.png").write_bytes(b"\x89PNG broken")

@@ -562,14 +562,21 @@ def _check_output(path, suffixes=None, inputs=()) -> None:
     """Refuse an output path we cannot write (default: an image's), or that is one of the
     command's ``inputs``, before any work is done."""
     for item in inputs:
-        if item and os.path.exists(item) and os.path.exists(path) and os.path.samefile(item, path):
-            raise ZooError(f"{path}: is also an input of this command; give another output")
+        if item and _same_file(item, path):
+            raise ZooError(f"{path}: is already one of this command's files; give another "
+                           "output")
     if suffixes is None:
         from zoo.image.io import WRITE_FORMATS as suffixes
     if os.path.splitext(str(path))[1].lower() not in suffixes:
         allowed = suffixes[0] if len(suffixes) == 1 else f"one of {', '.join(suffixes)}"
         raise ZooError(f"{path}: output must end in {allowed}")
     _check_writable(path)
+
+
+def _same_file(a, b) -> bool:
+    if os.path.abspath(a) == os.path.abspath(b):
+        return True
+    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
 
 
 def _check_folder(path) -> None:
