@@ -5,6 +5,7 @@ import gzip
 import numpy as np
 import pytest
 
+from zoo.errors import ZooError
 from zoo.training import mnist_distort as md
 
 from conftest import data_dir, run_python
@@ -51,8 +52,9 @@ def test_idx_reader_gives_the_10000_test_digits(mnist):
 
 def test_missing_or_corrupt_file_gives_a_one_line_error(mnist, tmp_path):
     images, labels = mnist[0][:100], mnist[1][:100]
-    with pytest.raises(FileNotFoundError, match="images file .* not found"):
+    with pytest.raises(FileNotFoundError, match="images file .* not found") as missing:
         md.load_mnist_idx(tmp_path)
+    assert isinstance(missing.value, ZooError)  # the CLI's one line, not a traceback
 
     def write(name, payload, raw=False):
         path = tmp_path / name
@@ -77,6 +79,7 @@ def test_missing_or_corrupt_file_gives_a_one_line_error(mnist, tmp_path):
         with pytest.raises(ValueError, match=message) as err:
             md.load_mnist_idx(tmp_path)
         assert "\n" not in str(err.value) and md.IMAGES_FILE in str(err.value)
+        assert isinstance(err.value, ZooError)
 
 
 def test_a_quarter_turn_is_rot90_and_angles_turn_counter_clockwise(digits):

@@ -48,6 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.errors import ZooError
+
 KINDS = ("R", "RTS", "P", "E")
 SIZE = 28  # MNIST
 RTS_SIZE = 42  # A.4: RTS digits are placed at a random location in a 42x42 image
@@ -66,24 +68,32 @@ _CHUNK = 1024  # images warped at a time (bounds the coordinate arrays' memory)
 
 # ---------------------------------------------------------------- IDX files
 
+class MNISTError(ZooError, ValueError):
+    """An MNIST file that is corrupt or disagrees with the other (one line in the CLI)."""
+
+
+class MNISTMissing(ZooError, FileNotFoundError):
+    """An MNIST file that is not there."""
+
+
 def _read_idx(path: Path, magic: int, kind: str) -> np.ndarray:
     """The uint8 array of a gzip IDX file, its magic number and size checked."""
     if not path.is_file():
-        raise FileNotFoundError(f"MNIST {kind} file {path} not found")
+        raise MNISTMissing(f"MNIST {kind} file {path} not found")
     try:
         with gzip.open(path, "rb") as f:
             data = f.read()
     except (OSError, EOFError) as exc:
-        raise ValueError(f"MNIST {kind} file {path} is corrupt: {exc}") from None
+        raise MNISTError(f"MNIST {kind} file {path} is corrupt: {exc}") from None
     ndim = magic & 0xFF
     if len(data) < 4 + 4 * ndim or int.from_bytes(data[:4], "big") != magic:
         found = data[:4].hex() if len(data) >= 4 else "too short"
-        raise ValueError(f"MNIST {kind} file {path} is corrupt: magic number {found}, "
+        raise MNISTError(f"MNIST {kind} file {path} is corrupt: magic number {found}, "
                          f"expected {magic:08x}")
     shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * ndim)
     if body.size != int(np.prod(shape)):
-        raise ValueError(f"MNIST {kind} file {path} is corrupt: {body.size} bytes of data "
+        raise MNISTError(f"MNIST {kind} file {path} is corrupt: {body.size} bytes of data "
                          f"for shape {shape}")
     return body.reshape(shape)
 
@@ -94,10 +104,10 @@ def load_mnist_idx(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     images = _read_idx(folder / IMAGES_FILE, 0x00000803, "images")
     labels = _read_idx(folder / LABELS_FILE, 0x00000801, "labels")
     if images.ndim != 3 or len(images) != len(labels):
-        raise ValueError(f"MNIST files in {folder} disagree: images {images.shape}, "
+        raise MNISTError(f"MNIST files in {folder} disagree: images {images.shape}, "
                          f"labels {labels.shape}")
     if labels.max(initial=0) > 9:
-        raise ValueError(f"MNIST labels file {folder / LABELS_FILE} is corrupt: label "
+        raise MNISTError(f"MNIST labels file {folder / LABELS_FILE} is corrupt: label "
                          f"{labels.max()} > 9")
     return images, labels
 
