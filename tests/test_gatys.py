@@ -93,6 +93,12 @@ def tiny_pair():
 
 @pytest.fixture(scope="module")
 def untrained_vgg():
+    """Seeded: its random filters otherwise depend on what drew from Keras' global seed
+    before (the loss ratio after 10 L-BFGS steps ranges from 0.0002 to 0.58 over seeds 0-7;
+    seed 0 gives 0.38)."""
+    import keras
+
+    keras.utils.set_random_seed(0)
     return VGG19(pooling="avg", weights=None)  # conv1_1 ... conv5_1 and conv4_2
 
 
