@@ -518,8 +518,8 @@ def _run_export(args):
     if args.calibration and not _uses_content_images(args.model, model):
         raise ZooError(f"--calibration: {args.preset or args.model} takes no images (it is "
                        "for vdsr and stylization texture networks)")
-    print(f"converting {args.preset or args.model} to a {args.quantize} .tflite"
-          + (" (calibration: a minute or so on 2 cores)" if args.quantize == "int8" else ""),
+    print(f"converting {args.preset or args.model} to .tflite ({args.quantize}"
+          + (", calibrated: up to a minute on 2 cores)" if args.quantize == "int8" else ")"),
           flush=True)
     if args.model == "deepwarp":
         from zoo.export.deepwarp import export_deepwarp
