@@ -135,6 +135,31 @@ def test_recipe_training_beats_the_no_warp_baseline(tmp_path):
     assert result["model"] < 0.8 * result["no_warp"], result
 
 
+def test_run_folder_bank_and_model_checks(tmp_path, capsys):
+    """A damaged bank.npz is rendered again (the same pairs: they are seeded); a run folder
+    of another model is refused before any rendering, and its bank is left as it was."""
+    import dataclasses
+
+    from zoo.errors import ZooError
+    from zoo.training.deepwarp import DeepWarpRecipe, load_bank, train
+
+    recipe = DeepWarpRecipe(bank_pairs=32, processes=1, batch_size=8, epochs=1,
+                            steps_per_epoch=2, checkpoint_every=2)
+    train(recipe, tmp_path, verbose=0, tensorboard=False)
+    bank = tmp_path / "bank.npz"
+    first = load_bank(recipe, tmp_path)
+    bank.write_bytes(bank.read_bytes()[:1000])
+    capsys.readouterr()
+    again = load_bank(recipe, tmp_path)
+    assert "bank.npz is unreadable" in capsys.readouterr().out
+    np.testing.assert_array_equal(again["input"], first["input"])
+    before = bank.read_bytes()
+    other = dataclasses.replace(recipe, lightness=False, bank_pairs=64)
+    with pytest.raises(ZooError, match="holds a run of deepwarp"):
+        train(other, tmp_path, verbose=0, tensorboard=False)
+    assert bank.read_bytes() == before and "rendering" not in capsys.readouterr().out
+
+
 def _convert(model, quantize=False):
     import tensorflow as tf
 

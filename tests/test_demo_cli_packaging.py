@@ -138,6 +138,8 @@ def test_cli_help_and_errors():
     ("style a.png b.png --out c.png --style-weight -1", "--style-weight: must be in [0, inf)"),
     ("gaze a.png b.png --angle 20", "--angle: must be in [-15, 15], got 20"),
     ("upscale a.png b.png --tile 8", "--tile: must be at least 16, got 8"),
+    ("train stn --out r --seed -1", "--seed: must be at least 0, got -1"),
+    ("train deepwarp --out r --seed 4294967296", "--seed: must be at most 4294967295"),
 ])
 def test_cli_refuses_out_of_range_numbers_before_any_work(argv, message, capsys):
     """Zero batches, negative rates, ... fail in parsing, in one line (they once raised
@@ -179,6 +181,7 @@ def test_cli_refuses_an_output_it_cannot_write_before_any_work(tmp_path, capsys)
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("zoo: error: ") and "taken is a file, not a folder" in err, err
+        assert "any file" not in err  # the name _check_folder once tried, shown to the user
     for argv in (["train", "vdsr", "--data", "d", "--out", str(tmp_path / "taken")],
                  ["train", "deepwarp", "--out", str(tmp_path / "taken")]):
         assert main(argv) == 2

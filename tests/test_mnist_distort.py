@@ -207,3 +207,10 @@ def test_tf_dataset_and_pydataset_give_the_same_batches(mnist):
     np.testing.assert_array_equal(np.concatenate([b[0] for b in test]), split.test_images)
     test_seq = md.DistortedSequence(split, batch_size=64, train=False)
     assert len(test_seq) == 2 and len(test_seq[1][1]) == 36
+
+
+def test_too_few_digits_is_a_one_line_error(mnist):
+    images, labels = mnist[0][:5000], mnist[1][:5000]
+    with pytest.raises(ZooError, match="need more than 8000 digits with one label each, got "
+                                       "5000 images"):
+        md.make_split(images, labels, "RTS")

@@ -140,3 +140,12 @@ def test_zoo_train_stn_command(mnist, tmp_path):
                             result.stdout).group(1))
     assert 0 < error < 100 and (out / "final.weights.h5").is_file()
     assert (out / "history.csv").is_file() and (out / "config.json").is_file()
+
+
+def test_a_batch_larger_than_the_training_digits_is_named(tmp_path):
+    from zoo.errors import ZooError
+    from zoo.training.stn import STNRecipe, train
+
+    with pytest.raises(ZooError, match="a batch of 9000 is larger than the 8,000 training "
+                                       "digits"):
+        train(STNRecipe(batch_size=9000), out_dir=tmp_path)

@@ -294,7 +294,8 @@ def test_a_checkpoint_that_does_not_fit_is_refused_in_one_line(tmp_path, tiny_fo
     train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0, checkpoint_every=1)
     (tmp_path / "config.json").unlink()
     backup = {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()}
-    with pytest.raises(ZooError, match="the checkpoint does not fit this run's model") as err:
+    with pytest.raises(ZooError, match="the checkpoint does not load: it is damaged, or "
+                                       "was saved by another model") as err:
         train(tiny_recipe(tiny_folder, depth=4, epochs=2), out_dir=tmp_path, verbose=0)
     assert "\n" not in str(err.value) and "<Conv2D name=conv3" in str(err.value)
     assert not (tmp_path / "config.json").exists()
@@ -355,3 +356,40 @@ def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, tiny_folder
     assert "did not load" in capsys.readouterr().out
     assert int(read_history(tmp_path)[-1]["epoch"]) == 1
     assert latest.stat().st_size > 4000
+
+
+def test_a_diverged_run_keeps_its_last_finite_checkpoint_and_fails(tmp_path, tiny_folder):
+    """TerminateOnNaN stops Keras, but the run used to save NaN weights as final and exit 0."""
+    import h5py
+
+    from zoo.errors import ZooError
+    from zoo.training.vdsr import train
+
+    train(tiny_recipe(tiny_folder, optimizer="adam"), out_dir=tmp_path, verbose=0,
+          checkpoint_every=1)
+    (tmp_path / "final.weights.h5").unlink()
+    with pytest.raises(ZooError, match="training diverged"):
+        train(tiny_recipe(tiny_folder, optimizer="adam", learning_rate=1e38, epochs=3),
+              out_dir=tmp_path, verbose=0, checkpoint_every=1)
+    assert not (tmp_path / "final.weights.h5").exists()
+    for name in ("backup/latest.weights.h5", "last.weights.h5"):
+        with h5py.File(tmp_path / name) as f:
+            arrays = []
+            f.visititems(lambda _, v: arrays.append(v[()]) if isinstance(v, h5py.Dataset)
+                         else None)
+        assert arrays and all(np.all(np.isfinite(a)) for a in arrays), name
+
+
+def test_a_resumed_run_says_where_it_starts(tmp_path, tiny_folder, capsys):
+    from zoo.training.vdsr import train
+
+    train(tiny_recipe(tiny_folder, optimizer="adam"), out_dir=tmp_path, verbose=0)
+    capsys.readouterr()
+    train(tiny_recipe(tiny_folder, optimizer="adam"), out_dir=tmp_path, verbose=0)
+    assert (f"note: the run in {tmp_path} has done its 1 epochs: nothing left to train"
+            in capsys.readouterr().out)
+    model, _ = train(tiny_recipe(tiny_folder, epochs=2, optimizer="adam", learning_rate=3e-5),
+                     out_dir=tmp_path, verbose=0)
+    assert f"resuming {tmp_path} from its checkpoint, at epoch 2" in capsys.readouterr().out
+    # Keras saves a constant learning rate with the optimizer: the changed one must win.
+    assert float(model.optimizer.learning_rate) == pytest.approx(3e-5)

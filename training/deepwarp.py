@@ -32,17 +32,20 @@ What the sources give, and what we decided:
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from zoo.errors import summarize
 from zoo.models.deepwarp import DeepWarp
+from zoo.progress import progress as progress_bar
 
 from . import eyes
 from .losses import half_squared_error
-from .trainer import RunConfig, fit
+from .trainer import RunConfig, fit, refuse_another_model
 from .workers import map_in_workers
 
 EVAL_SEED = 1_000_003  # held out: training draws use `seed` (0 by default)
@@ -90,11 +93,17 @@ def _render(args) -> dict:
     return eyes.PairBatches(seed, batch, steps=index + 1, **kwargs)[index]
 
 
-def render_pairs(n: int, seed: int, processes: int = 1, chunk: int = 32, **kwargs) -> dict:
+def render_pairs(n: int, seed: int, processes: int = 1, chunk: int = 32, progress: bool = False,
+                 **kwargs) -> dict:
     """``n`` pairs of :class:`eyes.PairBatches` ``(seed, chunk)``, in ``processes`` workers."""
     steps = -(-n // chunk)
     jobs = [(seed, i, chunk, kwargs) for i in range(steps)]
-    parts = list(map_in_workers(_render, jobs, processes))
+    bar = progress_bar(n, "pair", progress)
+    parts = []
+    for part in map_in_workers(_render, jobs, processes):
+        parts.append(part)
+        if bar:
+            bar.add(min(chunk, n - chunk * (len(parts) - 1)))
     return {k: np.concatenate([p[k] for p in parts])[:n] for k in BANK_KEYS}
 
 
@@ -102,12 +111,16 @@ def load_bank(recipe: DeepWarpRecipe, out_dir: Path) -> dict:
     path = Path(recipe.bank_path) if recipe.bank_path else Path(out_dir) / "bank.npz"
     kwargs = dict(max_angle=recipe.max_angle, vertical=recipe.vertical)
     if path.is_file():
-        with np.load(path) as f:
-            bank = {k: f[k] for k in BANK_KEYS}
-        if len(bank["input"]) >= recipe.bank_pairs:
-            return {k: v[:recipe.bank_pairs] for k, v in bank.items()}
+        try:
+            with np.load(path) as f:
+                bank = {k: f[k] for k in BANK_KEYS}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+            print(f"note: {path} is unreadable ({summarize(err, 80)}); rendering it again")
+        else:
+            if len(bank["input"]) >= recipe.bank_pairs:
+                return {k: v[:recipe.bank_pairs] for k, v in bank.items()}
     print(f"rendering {recipe.bank_pairs} training pairs into {path} ...", flush=True)
-    bank = render_pairs(recipe.bank_pairs, recipe.seed, recipe.processes, **kwargs)
+    bank = render_pairs(recipe.bank_pairs, recipe.seed, recipe.processes, progress=True, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.stem + ".tmp.npz")
     np.savez(tmp, **bank)
@@ -175,11 +188,12 @@ def train(recipe: DeepWarpRecipe, out_dir: str | Path, **run_options):
     keras.utils.set_random_seed(recipe.seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "deepwarp",
+              "model_config": recipe.model_config()}
+    refuse_another_model(out, config)  # before minutes of rendering
     bank = load_bank(recipe, out) if recipe.bank_pairs else None
     run = RunConfig(out_dir=out, epochs=recipe.epochs, steps_per_epoch=recipe.steps_per_epoch,
                     checkpoint_every=recipe.checkpoint_every, **run_options)
-    config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "deepwarp",
-              "model_config": recipe.model_config()}
     return fit(lambda: build_and_compile(recipe), lambda replicas: make_dataset(recipe, bank),
                run, config)
 

@@ -332,7 +332,7 @@ def make_split(images: np.ndarray, labels: np.ndarray, kind: str, seed: int = 0,
     """Split the 10,000 t10k digits 8,000 / 2,000 (in file order) and distort the test part once."""
     _check_kind(kind)
     if len(images) <= train_count or len(images) != len(labels):
-        raise ValueError(f"need more than {train_count} digits with one label each, got "
+        raise MNISTError(f"need more than {train_count} digits with one label each, got "
                          f"{len(images)} images and {len(labels)} labels")
     test_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0,)))
     return DistortedSplit(

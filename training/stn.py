@@ -35,6 +35,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.errors import ZooError
 from zoo.models.stn import build
 
 from . import mnist_distort
@@ -175,6 +176,9 @@ def train(recipe: STNRecipe, out_dir: str | Path | None = None, run: RunConfig |
           **run_options) -> tuple[keras.Model, keras.callbacks.History]:
     """Train the recipe's model; ``run`` (or ``out_dir``, ``run_options``) sets the run folder."""
     keras.utils.set_random_seed(recipe.seed)
+    if recipe.batch_size > mnist_distort.TRAIN_COUNT:
+        raise ZooError(f"a batch of {recipe.batch_size} is larger than the "
+                       f"{mnist_distort.TRAIN_COUNT:,} training digits")
     split = split or load_split(recipe)
     if run is None:
         if out_dir is None:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 from collections.abc import Callable
@@ -87,9 +88,12 @@ class Backup(keras.callbacks.BackupAndRestore):
       end makes a second start of a finished run a no-op.
     """
 
+    diverged = False  # a non-finite loss was seen: nothing more is saved
+
     def on_train_begin(self, logs=None):
         try:
-            return self._restore(self._weights_path, self._training_metadata_path)
+            self._restore(self._weights_path, self._training_metadata_path)
+            return self._say_where()
         except (ValueError, OSError) as err:  # variables of another model, or a damaged file
             latest = err
         if os.path.exists(self._prev_weights_path):
@@ -107,10 +111,23 @@ class Backup(keras.callbacks.BackupAndRestore):
                                      self._training_metadata_path)
                 print(f"note: the last checkpoint in {self.backup_dir} did not load "
                       f"({summarize(latest, 120)}); resumed from the one before it")
-                return
-        raise ZooError(f"{self.backup_dir}: the checkpoint does not fit this run's model "
-                       f"and optimizer ({summarize(latest, 160)}); resume with the settings "
-                       "in the run's config.json, or give another --out") from None
+                return self._say_where()
+        raise ZooError(f"{self.backup_dir}: the checkpoint does not load: it is damaged, or "
+                       f"was saved by another model or optimizer ({summarize(latest, 160)}); "
+                       "resume with the settings in the run's config.json, or give another "
+                       "--out") from None
+
+    def _say_where(self) -> None:
+        """On a resumed run: from which epoch, or that there is nothing left to train."""
+        done, epochs = self.model._initial_epoch or 0, self.params.get("epochs")
+        if not os.path.exists(self._training_metadata_path):
+            return
+        if epochs is not None and done >= epochs:
+            print(f"note: the run in {os.path.dirname(self.backup_dir)} has done its {done} "
+                  "epochs: nothing left to train (a larger --epochs goes on)")
+        else:
+            print(f"resuming {os.path.dirname(self.backup_dir)} from its checkpoint, at "
+                  f"epoch {done + 1}")
 
     def _restore(self, weights: str, metadata: str) -> None:
         """Keras' ``_load_model`` for the given pair of files."""
@@ -118,12 +135,22 @@ class Backup(keras.callbacks.BackupAndRestore):
             optimizer = self.model.optimizer
             if optimizer is not None and not optimizer.built:
                 optimizer.build(self.model.trainable_variables)
+            rate = _fixed_learning_rate(optimizer)
             self.model.load_weights(weights)
+            if rate is not None:  # the checkpoint holds the old one: a changed --lr applies
+                optimizer.learning_rate = rate
         if os.path.exists(metadata):
             with open(metadata) as f:
                 self.model._initial_epoch = json.loads(f.read())["epoch"]
 
+    def on_train_batch_end(self, batch, logs=None):
+        self.diverged = self.diverged or not _finite(logs)
+        if not self.diverged:
+            super().on_train_batch_end(batch, logs)
+
     def _save_model(self):
+        if self.diverged:
+            return  # keep the last finite checkpoint
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
             for path in (self._weights_path, self._training_metadata_path):
@@ -136,9 +163,38 @@ class Backup(keras.callbacks.BackupAndRestore):
             {"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
     def on_epoch_end(self, epoch, logs=None):
+        self.diverged = self.diverged or not _finite(logs)
         super().on_epoch_end(epoch, logs)
         if self.save_freq != "epoch":
             self._save_model()
+
+
+class LastWeights(keras.callbacks.ModelCheckpoint):
+    """``RUN_DIR/last.weights.h5`` after every epoch whose loss is finite."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if _finite(logs):
+            super().on_epoch_end(epoch, logs)
+
+
+def _fixed_learning_rate(optimizer) -> float | None:
+    """A constant learning rate, which Keras keeps as a variable saved with the checkpoint
+    (a schedule is rebuilt from the recipe and needs nothing)."""
+    rate = getattr(optimizer, "_learning_rate", None)
+    if rate is None or isinstance(rate, keras.optimizers.schedules.LearningRateSchedule):
+        return None
+    try:
+        return float(keras.ops.convert_to_numpy(rate))
+    except (TypeError, ValueError):
+        return None
+
+
+def _finite(logs) -> bool:
+    loss = (logs or {}).get("loss")
+    try:
+        return loss is None or math.isfinite(float(loss))
+    except (TypeError, ValueError):
+        return True
 
 
 def _copy_atomically(source: str, target: str) -> None:
@@ -159,7 +215,7 @@ def standard_callbacks(run: RunConfig, config: dict | None = None
         Backup(str(out / "backup"), save_freq=run.checkpoint_every, double_checkpoint=True,
                delete_checkpoint=False),
         *([WriteConfig(out, config)] if config is not None else []),  # after the restore
-        keras.callbacks.ModelCheckpoint(str(out / "last.weights.h5"), save_weights_only=True),
+        LastWeights(str(out / "last.weights.h5"), save_weights_only=True),
         keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
         keras.callbacks.TerminateOnNaN(),
     ]
@@ -185,19 +241,30 @@ def check_config(out_dir: Path, config: dict) -> dict:
     its saved weights unloadable by path.
     """
     config = json.loads(json.dumps(config, default=str))
-    path = Path(out_dir) / "config.json"
-    try:
-        before = json.loads(path.read_text())
-    except (OSError, ValueError):
+    before = refuse_another_model(out_dir, config)
+    if before is None:
         return config  # a new run (an unreadable config.json is rewritten)
     changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
-    if {"model", "model_config"} & set(changed) and _holds_weights(Path(out_dir)):
-        raise ZooError(f"{out_dir} holds a run of {_model_label(before)}, not of "
-                       f"{_model_label(config)}: resume it with the settings in its "
-                       "config.json, or give another --out")
     if changed:
         print(f"note: resuming {out_dir} with changed settings: {', '.join(changed)}")
     return config
+
+
+def refuse_another_model(out_dir: Path, config: dict) -> dict | None:
+    """Refuse a run folder that holds weights of a model other than ``config``'s (its
+    ``model`` or ``model_config`` differ); returns the folder's config (None for a new run).
+    A recipe calls this itself before slow preparation (patches, rendered pairs)."""
+    try:
+        before = json.loads((Path(out_dir) / "config.json").read_text())
+    except (OSError, ValueError):
+        return None
+    config = json.loads(json.dumps(config, default=str))
+    other = any(before.get(k) != config.get(k) for k in ("model", "model_config"))
+    if other and _holds_weights(Path(out_dir)):
+        raise ZooError(f"{out_dir} holds a run of {_model_label(before)}, not of "
+                       f"{_model_label(config)}: resume it with the settings in its "
+                       "config.json, or give another --out")
+    return before
 
 
 def _holds_weights(out: Path) -> bool:
@@ -252,10 +319,14 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
     if replicas > 1:
         print(f"training on {replicas} replicas")
     data = make_data(replicas)
+    callbacks = standard_callbacks(run, config)
     history = model.fit(data, epochs=run.epochs, steps_per_epoch=run.steps_per_epoch,
-                        callbacks=standard_callbacks(run, config),
-                        verbose=fit_verbosity(run.verbose),
+                        callbacks=callbacks, verbose=fit_verbosity(run.verbose),
                         shuffle=False)  # the data pipeline shuffles, with its seed
+    if any(getattr(c, "diverged", False) for c in callbacks):
+        raise ZooError(f"training diverged (the loss is no longer finite): no final weights; "
+                       f"the last finite checkpoint stays in {out / 'backup'}; a lower learning "
+                       "rate (--lr) may help")
     save_model_weights(model, out / "final.weights.h5")
     return model, history
 

@@ -54,7 +54,7 @@ from zoo.weights.registry import check_weights_file, load_weights_file
 from . import sr_data
 from .losses import half_squared_error, psnr_metric
 from .optimizers import AdjustableClipSGD
-from .trainer import RunConfig, fit
+from .trainer import RunConfig, fit, refuse_another_model
 
 SGD_LEARNING_RATE = 0.1  # Sec. 4.1
 ADAM_LEARNING_RATE = 1e-4  # common choice of re-implementations; not in the paper
@@ -150,9 +150,12 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
           **run_options) -> tuple[keras.Model, keras.callbacks.History]:
     """Train VDSR; ``run`` (or ``out_dir`` and ``run_options``) sets the run directory etc."""
     keras.utils.set_random_seed(recipe.seed)
+    out = Path(run.out_dir if run else out_dir)
+    model_config = {"depth": recipe.depth, "filters": recipe.filters}
+    refuse_another_model(out, {"model": "vdsr", "model_config": model_config})
     if recipe.init_weights:
         check_weights_file(recipe.init_weights)  # before the patches are made
-    bank = load_patches(recipe, Path(run.out_dir if run else out_dir))
+    bank = load_patches(recipe, out)
     steps = recipe.steps_per_epoch or len(bank) // recipe.batch_size
     if steps < 1:
         raise ZooError(f"{len(bank)} patches are fewer than one batch of {recipe.batch_size}: "
@@ -160,7 +163,6 @@ def train(recipe: VDSRRecipe, run: RunConfig | None = None, out_dir: str | Path 
     if run is None:
         run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs, steps_per_epoch=steps,
                         **run_options)
-    model_config = {"depth": recipe.depth, "filters": recipe.filters}
     config = {**asdict(recipe), "steps_per_epoch": steps, "backend": keras.backend.backend(),
               "model": "vdsr", "model_config": model_config}
 

@@ -89,7 +89,7 @@ def _worth_showing(default) -> bool:
         and default is not argparse.SUPPRESS
 
 
-def _integer(minimum: int):
+def _integer(minimum: int, maximum: int | None = None):
     """argparse type: an integer of at least ``minimum`` (a count, a size, a period)."""
     def parse(text: str) -> int:
         try:
@@ -98,6 +98,8 @@ def _integer(minimum: int):
             raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
         return value
     return parse
 
@@ -124,6 +126,7 @@ def _number(low: float, high: float | None = None, low_open: bool = False,
 
 COUNT = _integer(1)          # epochs, batch sizes, steps, layers, pixels
 COUNT_OR_ZERO = _integer(0)  # where 0 means none or never (--snapshot-every, --eval-pairs)
+SEED = _integer(0, 2**32 - 1)  # keras.utils.set_random_seed's range
 POSITIVE = _number(0.0, low_open=True)     # learning rates, clipping thresholds
 NON_NEGATIVE = _number(0.0)                # weights of loss terms, weight decay, noise
 
@@ -217,7 +220,7 @@ def _run_options(p):
     """The options every recipe shares (the resumable trainer's)."""
     p.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="checkpoints, logs, final.weights.h5; run again to resume")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
     p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
 
@@ -388,7 +391,7 @@ def _add_train_vdsr(models):
                    help="biases fixed at zero, as in twtygqyy/pytorch-vdsr (see --clip norm)")
     p.add_argument("--depth", type=_integer(2), default=20)
     p.add_argument("--filters", type=COUNT, default=64)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
     p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
     p.add_argument("--cache-dir", help="where the prepared patches are cached (default RUN_DIR/cache)")
@@ -518,7 +521,7 @@ def _run_export(args):
     if args.calibration and not _uses_content_images(args.model, model):
         raise ZooError(f"--calibration: {args.preset or args.model} takes no images (it is "
                        "for vdsr and stylization texture networks)")
-    print(f"converting {args.preset or args.model} to .tflite ({args.quantize}"
+    print(f"converting {args.weights or args.preset or args.model} to .tflite ({args.quantize}"
           + (", calibrated: up to a minute on 2 cores)" if args.quantize == "int8" else ")"),
           flush=True)
     if args.model == "deepwarp":
@@ -583,7 +586,13 @@ def _check_folder(path) -> None:
     """Refuse an output folder (a run's or the demo's) that is a file or cannot be written."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise ZooError(f"{path}: is a file, not a folder")
-    _check_writable(os.path.join(path, "any file"))  # as for any file written inside it
+    folder = os.path.abspath(path)
+    while not os.path.exists(folder):  # missing folders are created
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise ZooError(f"{path}: cannot be created, {folder} is a file, not a folder")
+    if not os.access(folder, os.W_OK):
+        raise ZooError(f"{path}: cannot be written, {folder} is not writable")
 
 
 def _check_writable(path) -> None:
@@ -648,7 +657,7 @@ def _add_dip(commands):
     p.add_argument("--scale", type=int, default=4, help="sr: upscaling factor (default 4)")
     p.add_argument("--preset", help="a task preset of zoo.models.dip.TASKS (default: the task's)")
     p.add_argument("--iters", type=COUNT, help="iterations (default: the preset's, from the paper)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--snapshot-every", type=COUNT_OR_ZERO, default=0, metavar="N",
                    help="also write OUT_<step>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write iterations, time and PSNR as JSON")
@@ -797,7 +806,7 @@ def _gatys_options(p, iterations: int):
     p.add_argument("--levels", type=COUNT, metavar="L",
                    help="coarse-to-fine levels, each half the size of the next "
                         "(default: until the coarsest side is at most 256)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=SEED, default=0)
     p.add_argument("--snapshot-every", type=COUNT_OR_ZERO, default=0, metavar="N",
                    help="also write OUT_<iteration>.png every N iterations")
     p.add_argument("--json", metavar="OUT", help="write losses, iterations and time as JSON")
