@@ -1,5 +1,6 @@
 """`zoo demo`, the command line's basics, and what the wheel installs."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -251,3 +252,13 @@ def test_wheel_installs_only_the_zoo_package(tmp_path):
         assert f"zoo/weights/cards/{preset.card}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "zoo = zoo.cli.main:main" in zipfile.ZipFile(wheel).read(entry).decode()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_an_unwritable_folder_is_found_even_as_root(capsys):
+    """os.access says every folder is writable for root (CI runs as root); /proc is not."""
+    from zoo.cli.main import main
+
+    assert main(["upscale", "missing.png", "/proc/out.png"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "zoo: error: /proc/out.png: cannot be written, /proc is not writable")

@@ -8,7 +8,7 @@ examples:
   zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
   zoo export vdsr --quantize int8 --out vdsr.tflite
   zoo export deepwarp --quantize int8 --out deepwarp.tflite
-  zoo export texture_nets --weights generator.weights.h5 --quantize int8 --out texture.tflite
+  zoo export texture_nets --weights generator.weights.h5 --quantize float16 --out texture.tflite
   zoo upscale IN OUT --scale S
   zoo dip denoise IN --out OUT
   zoo gaze IN OUT --angle DEG
@@ -26,6 +26,7 @@ import argparse
 import math
 import os
 import sys
+import tempfile
 
 from zoo.errors import ZooError
 from zoo.native_output import quiet_tensorflow_import
@@ -337,7 +338,7 @@ def _run_train_texture_nets(args):
     sample = _texture_nets_sample(generator, args.out, args.content)
     print(f"sample: {sample}")
     print(f"weights: {os.path.join(args.out, 'generator.weights.h5')} (zoo export texture_nets "
-          f"--weights that file --quantize int8 --out F.tflite)")
+          f"--weights that file --quantize float16 --out F.tflite)")
 
 
 def _texture_nets_sample(generator, out_dir, content, size: int = 256) -> str:
@@ -586,13 +587,7 @@ def _check_folder(path) -> None:
     """Refuse an output folder (a run's or the demo's) that is a file or cannot be written."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise ZooError(f"{path}: is a file, not a folder")
-    folder = os.path.abspath(path)
-    while not os.path.exists(folder):  # missing folders are created
-        folder = os.path.dirname(folder)
-    if not os.path.isdir(folder):
-        raise ZooError(f"{path}: cannot be created, {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK):
-        raise ZooError(f"{path}: cannot be written, {folder} is not writable")
+    _check_creatable(path, path)
 
 
 def _check_writable(path) -> None:
@@ -602,13 +597,22 @@ def _check_writable(path) -> None:
         return
     if os.path.isdir(path):
         raise ZooError(f"{path}: is a folder; give a file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(folder):  # missing folders are created when the result is written
+    _check_creatable(os.path.dirname(os.path.abspath(path)), path)
+
+
+def _check_creatable(folder, shown) -> None:
+    """``folder`` exists or can be made (missing folders are created when the result is
+    written): the nearest one that exists must be a folder in which a file can be created."""
+    folder = os.path.abspath(folder)
+    while not os.path.exists(folder):
         folder = os.path.dirname(folder)
     if not os.path.isdir(folder):
-        raise ZooError(f"{path}: cannot be written, {folder} is a file, not a folder")
-    if not os.access(folder, os.W_OK):
-        raise ZooError(f"{path}: cannot be written, {folder} is not writable")
+        raise ZooError(f"{shown}: cannot be written, {folder} is a file, not a folder")
+    try:  # os.access says yes to root everywhere, even on a read-only mount or in /proc
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError:
+        raise ZooError(f"{shown}: cannot be written, {folder} is not writable") from None
 
 
 def _write_json(path, data) -> None:
