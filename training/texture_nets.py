@@ -304,20 +304,21 @@ def _noise_batch(recipe: TextureRecipe, batch: int, seed):
 TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
-def content_files(recipe: TextureRecipe, warn: bool = True) -> list[str]:
+def content_files(recipe: TextureRecipe) -> list[str]:
     """The content photos the stream decodes; an ``ImageError`` if there are none.
 
-    Every file's header is read (about 0.1 ms a file): one that is no image, or of a format
-    TensorFlow does not decode, is left out with a warning (``warn``). A folder with none left
+    Every file's header is read, once (about 0.1 ms a file): one that is no image, or of a
+    format TensorFlow does not decode, is left out with a warning. A folder with none left
     would make the endless stream wait forever for a first image.
     """
     candidates = [p for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
-    files = [str(p) for p in candidates if _tf_decodes(p)]
-    left_out = [p.name for p in candidates if str(p) not in set(files)]
+    readable = [_tf_decodes(p) for p in candidates]
+    files = [str(p) for p, ok in zip(candidates, readable) if ok]
+    left_out = [p.name for p, ok in zip(candidates, readable) if not ok]
     if not files:
         raise ImageError(f"{recipe.content}: no readable {', '.join(TF_DECODES)} images to "
                          "train on" + (f" ({len(left_out)} cannot be opened)" if left_out else ""))
-    if left_out and warn:
+    if left_out:
         shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
         print(f"warning: {len(left_out)} of {len(candidates)} files in {recipe.content} cannot "
               f"be opened as images and are left out: {shown}", file=sys.stderr)
@@ -353,8 +354,9 @@ def _content_crops(recipe: TextureRecipe, batch: int, files: list[str]):
     return data.ignore_errors().batch(batch, drop_remainder=True)
 
 
-def make_data(recipe: TextureRecipe, names):
-    """An endless tf.data stream of ``(inputs, dummy targets)``, fresh noise every step."""
+def make_data(recipe: TextureRecipe, names, photos: list[str] | None = None):
+    """An endless tf.data stream of ``(inputs, dummy targets)``, fresh noise every step;
+    stylization crops the content ``photos`` (:func:`content_files`)."""
     import tensorflow as tf
 
     batch = recipe.batch_size
@@ -369,7 +371,7 @@ def make_data(recipe: TextureRecipe, names):
     if recipe.mode == "texture":
         data = steps.map(with_noise)
     else:
-        crops = _content_crops(recipe, batch, content_files(recipe, warn=False))
+        crops = _content_crops(recipe, batch, photos)
         data = tf.data.Dataset.zip(steps, crops).map(with_noise)
     return data.prefetch(2)
 
@@ -379,8 +381,8 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
     """Train; returns ``(generator, history)``, writes ``RUN_DIR/generator.weights.h5``."""
     keras.utils.set_random_seed(recipe.seed)
     texture = load_texture(recipe) if texture is None else np.asarray(texture, np.float32)
-    if recipe.mode == "stylization":
-        content_files(recipe)  # unreadable photos: warned about, or refused, before building
+    # Unreadable photos are warned about, or refused, before anything is built.
+    photos = content_files(recipe) if recipe.mode == "stylization" else None
     run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
                     steps_per_epoch=recipe.steps_per_epoch, **run_options)
     config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "texture_nets",
@@ -388,7 +390,7 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
     names = ["style"] + (["content"] if recipe.mode == "stylization" else []) + (
         ["diversity"] if recipe.diversity_weight > 0 else [])
     model, history = fit(lambda: build_and_compile(recipe, texture),
-                         lambda replicas: make_data(recipe, names), run, config)
+                         lambda replicas: make_data(recipe, names, photos), run, config)
     generator = model.get_layer("generator")
     generator.save_weights(str(Path(out_dir) / "generator.weights.h5"))
     return generator, history
