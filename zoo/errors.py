@@ -17,6 +17,10 @@ class WeightsError(ZooError):
     """Pretrained weights that are unknown, unavailable offline or fail their checksum."""
 
 
+class ModelArgumentError(ZooError, TypeError):
+    """A builder argument the model does not have (``zoo.load("vdsr", weights=None, dept=3)``)."""
+
+
 def summarize(err: BaseException, limit: int = 200) -> str:
     """``err``'s message on one line: its first line, and the next one where the first only
     announces it (Keras: "... Example error message for object <Conv2D ...>:")."""

@@ -450,10 +450,7 @@ def _predictor(model: str, weights: str | None, tflite: str | None):
 def _load(family: str, weights: str | None):
     """``family``'s pretrained model, or with ``weights``: a preset's name or a file."""
     import zoo
-    from zoo.weights import registry
 
-    if weights in [p.name for p in registry.presets(family)]:
-        return zoo.load(weights)
     return zoo.load(family, weights=weights or "default")
 
 

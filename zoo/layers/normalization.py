@@ -22,13 +22,17 @@ from U(0, 1).
 
 Only ``keras.ops`` mean, subtract, multiply and rsqrt: the layer converts to
 builtin TFLite ops (MEAN, SQUARED_DIFFERENCE, RSQRT, ...), with a dynamic
-spatial size too.
+spatial size too. Under a ``mixed_float16`` or ``mixed_bfloat16`` policy the
+statistics are computed in float32, as Keras' own normalization layers do: in
+float16 the sum of squares of a 64x64 map with values near 100 overflows.
 """
 
 from __future__ import annotations
 
 import keras
 from keras import ops
+
+from zoo.layers.dtypes import to_float32_if_half
 
 INSTANCE_NORM_EPSILON = 1e-5
 """Added to the biased variance: ``eps`` of the authors' InstanceNormalization.lua
@@ -60,6 +64,8 @@ class InstanceNormalization(keras.layers.Layer):
                      if self.center else None)
 
     def call(self, x):
+        dtype = x.dtype
+        x = to_float32_if_half(x)  # float16 sums of squares overflow (mixed precision)
         mean = ops.mean(x, axis=(1, 2), keepdims=True)
         centered = x - mean
         variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
@@ -68,7 +74,7 @@ class InstanceNormalization(keras.layers.Layer):
             y = y * ops.cast(self.gamma, y.dtype)
         if self.beta is not None:
             y = y + ops.cast(self.beta, y.dtype)
-        return y
+        return ops.cast(y, dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape

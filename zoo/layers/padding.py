@@ -14,14 +14,30 @@ from keras import ops
 
 
 def _pairs(padding) -> tuple[tuple[int, int], tuple[int, int]]:
-    if isinstance(padding, int):
-        return (padding, padding), (padding, padding)
-    (top, bottom), (left, right) = padding
-    return (int(top), int(bottom)), (int(left), int(right))
+    """Keras' ``ZeroPadding2D`` forms: ``p``, ``(rows, cols)`` or ``((top, bottom), (left, right))``."""
+    try:
+        if isinstance(padding, int):
+            padding = (padding, padding)
+        rows, cols = (p if isinstance(p, (tuple, list)) else (p, p) for p in padding)
+        pairs = tuple((int(a), int(b)) for a, b in (rows, cols))
+    except (TypeError, ValueError):
+        raise ValueError("padding must be an int, (rows, cols) or ((top, bottom), (left, right)), "
+                         f"not {padding!r}") from None
+    if min(min(pairs)) < 0:
+        raise ValueError(f"padding must not be negative, got {padding!r}")
+    return pairs
+
+
+def replicate_pad(x, padding):
+    """Pad height and width of NHWC ``x`` by repeating the edge pixels (``np.pad`` "edge")."""
+    (top, bottom), (left, right) = _pairs(padding)
+    x = _repeat_edges(x, axis=1, before=top, after=bottom)
+    return _repeat_edges(x, axis=2, before=left, after=right)
 
 
 class _Padding2D(keras.layers.Layer):
-    """Height and width padding; ``padding`` an int or ((top, bottom), (left, right))."""
+    """Height and width padding; ``padding`` an int, ``(rows, cols)`` or
+    ``((top, bottom), (left, right))``, as Keras' ``ZeroPadding2D``."""
 
     def __init__(self, padding=1, **kwargs):
         super().__init__(**kwargs)
@@ -48,9 +64,7 @@ class ReplicationPadding2D(_Padding2D):
     """Pad height and width by repeating the edge pixels."""
 
     def call(self, x):
-        (top, bottom), (left, right) = self.padding
-        x = _repeat_edges(x, axis=1, before=top, after=bottom)
-        return _repeat_edges(x, axis=2, before=left, after=right)
+        return replicate_pad(x, self.padding)
 
 
 def _repeat_edges(x, axis: int, before: int, after: int):

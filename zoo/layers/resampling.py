@@ -16,7 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.layers.padding import ReplicationPadding2D
+from zoo.layers.padding import replicate_pad
 
 LANCZOS_SUPPORT = 2
 
@@ -43,14 +43,14 @@ class LanczosDownsampler(keras.layers.Layer):
         taps = 2 * LANCZOS_SUPPORT * self.factor
         before = (taps - self.factor) // 2  # the official code's padding for even factors
         after = taps - self.factor - before  # one more for odd factors: output is H / factor
-        self.pad = ReplicationPadding2D(((before, after), (before, after)))
+        self.padding = ((before, after), (before, after))
         self.kernel = lanczos_kernel(self.factor).astype("float32")
 
     def call(self, x):
         channels = x.shape[-1]
         kernel = ops.convert_to_tensor(
             np.repeat(self.kernel[:, :, None, None], channels, axis=2), dtype=x.dtype)
-        return ops.depthwise_conv(self.pad(x), kernel, strides=self.factor, padding="valid")
+        return ops.depthwise_conv(replicate_pad(x, self.padding), kernel, strides=self.factor, padding="valid")
 
     def compute_output_shape(self, input_shape):
         h, w = input_shape[1], input_shape[2]

@@ -56,6 +56,11 @@ def _check(coordinates: str, border: str) -> None:
         raise ValueError(f"border must be one of {BORDERS}, not {border!r}")
 
 
+def coordinate_dtype(x) -> str:
+    """float64 for float64 ``x``, else float32: sampling positions are never half precision."""
+    return "float64" if keras.backend.standardize_dtype(x.dtype) == "float64" else "float32"
+
+
 def bilinear_sample(image, coords, coordinates: str = "pixels", border: str = "zeros"):
     """Sample ``image`` (B, H, W, C) at ``coords`` (B, Ho, Wo, 2) as (x, y): eq. 5 of Sec. 3.3.
 
@@ -66,7 +71,7 @@ def bilinear_sample(image, coords, coordinates: str = "pixels", border: str = "z
     _check(coordinates, border)
     image = ops.convert_to_tensor(image)
     # positions and weights in float32 at least: float16 cannot address the pixels of a wide image
-    dtype = "float64" if keras.backend.standardize_dtype(image.dtype) == "float64" else "float32"
+    dtype = coordinate_dtype(image)
     coords = ops.cast(coords, dtype)
     shape = ops.shape(image)
     batch, height, width = shape[0], shape[1], shape[2]

@@ -22,6 +22,10 @@ its ``N_l x M_l`` feature matrix.
 * Mahendran and Vedaldi, "Understanding Deep Image Representations by Inverting
   Them", CVPR 2015, Eq. 2: the total-variation regulariser.
 
+Under a mixed-precision policy every function computes in float32 (a raw Gram
+matrix or a summed loss overflows float16's 65504) and the losses return float32,
+as Keras wants losses; :func:`mean_std` returns its statistics in the input's dtype.
+
 Where to use which: the Gatys losses are plain sums, so their scale grows with
 the image size and the loss weights of a recipe hold for one size only.
 """
@@ -31,6 +35,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from keras import ops
+
+from zoo.layers.dtypes import to_float32_if_half
 
 GRAM_NORMALIZATIONS = ("sum", "positions", "all")
 """How :func:`gram_matrix` divides ``F F^T``: ``"sum"`` not at all (Gatys et
@@ -73,6 +79,7 @@ def gram_matrix(features, normalization: str = "sum"):
     if normalization not in GRAM_NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {GRAM_NORMALIZATIONS}, "
                          f"got {normalization!r}")
+    features = to_float32_if_half(features)
     flat = _flatten_positions(features)
     gram = ops.matmul(ops.transpose(flat, (0, 2, 1)), flat)
     n, m = _sizes(features)
@@ -100,6 +107,7 @@ def layer_style_loss(features, target_gram, normalization: str = "sum"):
     scale, which the raw ``"sum"`` cannot do. In float32 ``"positions"`` keeps the
     numbers smaller than the paper's raw sums.
     """
+    features = to_float32_if_half(features)
     gram = gram_matrix(features, normalization)
     n, m = _sizes(features)
     squared = ops.sum(ops.square(gram - ops.cast(target_gram, gram.dtype)), axis=(1, 2))
@@ -137,6 +145,7 @@ def content_loss(features, target_features):
     A sum over positions and channels, not a mean: its scale grows with the
     image size, as in the paper.
     """
+    features = to_float32_if_half(features)
     diff = features - ops.cast(target_features, features.dtype)
     return 0.5 * ops.sum(ops.square(diff), axis=(1, 2, 3))
 
@@ -149,9 +158,11 @@ def mean_std(features, epsilon: float = ADAIN_EPSILON):
     variance, as AdaIN's instance normalisation (Huang and Belongie 2017,
     Eq. 5-6, 8; ``epsilon`` from :data:`ADAIN_EPSILON`).
     """
+    dtype = features.dtype
+    features = to_float32_if_half(features)
     mean = ops.mean(features, axis=(1, 2), keepdims=True)
     variance = ops.mean(ops.square(features - mean), axis=(1, 2), keepdims=True)
-    return mean, ops.sqrt(variance + epsilon)
+    return ops.cast(mean, dtype), ops.cast(ops.sqrt(variance + epsilon), dtype)
 
 
 def total_variation(images):
@@ -163,6 +174,7 @@ def total_variation(images):
     everywhere (``tf.image.total_variation`` sums absolute differences instead).
     Unnormalised: it grows with the image size.
     """
+    images = to_float32_if_half(images)
     down = images[:, 1:, :, :] - images[:, :-1, :, :]
     right = images[:, :, 1:, :] - images[:, :, :-1, :]
     return (ops.sum(ops.square(down), axis=(1, 2, 3))

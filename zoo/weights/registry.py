@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from zoo.errors import WeightsError, summarize
+from zoo.errors import ModelArgumentError, WeightsError, summarize
 from zoo.models import FAMILIES
 
 CACHE_SUBDIR = os.path.join("models", "zoo")
@@ -145,17 +145,28 @@ def build(name: str, **config):
     family, preset = _find_preset(name)
     merged = dict(preset.config) if preset else {}
     merged.update(config)
-    return _family_module(family).build(**merged)
+    try:
+        return _family_module(family).build(**merged)
+    except TypeError as err:  # a misspelt argument (dept=3): one line, not a traceback
+        if "unexpected keyword argument" not in str(err):
+            raise
+        raise ModelArgumentError(f"{family}: {err}") from None
 
 
 def load(name: str, weights: str | os.PathLike | None = "default", **config):
     """Build model ``name`` (a family such as ``"vdsr"`` or a preset name) with weights.
 
     ``weights="default"`` loads the preset's pretrained weights; ``None`` gives a
-    fresh model; a path loads that ``.weights.h5`` file. ``config`` overrides
+    fresh model; a preset's name loads that preset (as ``zoo.load(preset)``); a
+    path loads that ``.weights.h5`` file. ``config`` overrides
     the builder's arguments (e.g. ``depth=10``) for a fresh or file-loaded model.
     """
     family, preset = _find_preset(name)
+    if not (weights is None or isinstance(weights, (str, os.PathLike))) or weights == "":
+        raise WeightsError(f"weights must be 'default', None, a preset's name or a "
+                           f"'.weights.h5' file, not {weights!r}")
+    if isinstance(weights, str) and weights in [p.name for p in presets(family)]:
+        return load(weights, "default", **config)  # a preset's weights, named as on the CLI
     if weights == "default":
         if preset is None:
             reason = getattr(_family_module(family), "NO_WEIGHTS", None)
@@ -216,18 +227,34 @@ def run_model_config(family: str, weights: str | os.PathLike) -> dict:
     return dict(config) if isinstance(config, dict) else {}
 
 
+OTHER_MODEL = "its layers or shapes differ, so it holds another model or configuration"
+
+
+def _check_readable(path: Path) -> None:
+    """A truncated or damaged file is named as such, not as a file of another model."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r"):
+            pass
+    except OSError as err:
+        raise WeightsError(f"{path}: not a readable weights file, damaged or cut short? "
+                           f"({summarize(err)})") from None
+
+
 def _load_strictly(model, path: Path) -> None:
     """``load_weights``, but a file that fits only partly is an error, not a warning."""
+    _check_readable(path)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             model.load_weights(path)
         except Exception as err:
-            raise WeightsError(f"{path}: does not fit {model.name} ({type(err).__name__}: "
-                               f"{summarize(err)})") from None
+            raise WeightsError(f"{path}: does not fit {model.name}: {OTHER_MODEL} "
+                               f"({type(err).__name__}: {summarize(err)})") from None
     skipped = [w for w in caught if "Skipping" in str(w.message) or "mismatch" in str(w.message)]
     if skipped:
-        raise WeightsError(f"{path}: does not fit {model.name} "
+        raise WeightsError(f"{path}: does not fit {model.name}: {OTHER_MODEL} "
                            f"({summarize(skipped[0].message)})")
     for w in caught:
         warnings.showwarning(w.message, w.category, w.filename, w.lineno)

@@ -90,7 +90,7 @@ from keras import ops
 
 from zoo.layers.base import FixedSizeLayer
 from zoo.layers.initializers import he_normal
-from zoo.layers.sampling import bilinear_sample, identity_grid
+from zoo.layers.sampling import BORDERS, bilinear_sample, coordinate_dtype, identity_grid
 
 PATCH_SIZE = (41, 51)  # (H, W): B's config; see zoo.training.eyes
 NUM_ANCHOR_CHANNELS = 14  # 7 landmarks x (dx, dy)
@@ -129,8 +129,9 @@ class AnchorMaps(FixedSizeLayer):
     def call(self, landmarks):
         h, w = self.height, self.width
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
-        grid = ops.convert_to_tensor(np.stack([xs / w, ys / h], -1)[:, :, None, :])  # H,W,1,2
-        scale = ops.convert_to_tensor(np.array([1.0 / w, 1.0 / h], np.float32))
+        dtype = landmarks.dtype  # float16 under a mixed-precision policy
+        grid = ops.convert_to_tensor(np.stack([xs / w, ys / h], -1)[:, :, None, :], dtype)  # H,W,1,2
+        scale = ops.convert_to_tensor(np.array([1.0 / w, 1.0 / h], np.float32), dtype)
         marks = ops.expand_dims(ops.expand_dims(landmarks * scale, 1), 1)  # B,1,1,K,2
         maps = grid[None] - marks  # B,H,W,K,2
         return ops.reshape(maps, (-1, h, w, 2 * landmarks.shape[1]))
@@ -145,12 +146,17 @@ class FlowWarp(keras.layers.Layer):
 
     def __init__(self, border: str = "clamp", **kwargs):
         super().__init__(**kwargs)
+        if border not in BORDERS:
+            raise ValueError(f"border must be one of {BORDERS}, not {border!r}")
         self.border = border
 
     def call(self, image, flow):
         h, w = flow.shape[1], flow.shape[2]
-        grid = ops.convert_to_tensor(identity_grid(h, w, "pixels"), flow.dtype)
-        return bilinear_sample(image, grid + flow, coordinates="pixels", border=self.border)
+        # positions in float32 even under mixed precision: float16 steps 1/32 px at 50 px
+        dtype = coordinate_dtype(flow)
+        grid = ops.convert_to_tensor(identity_grid(h, w, "pixels"), dtype)
+        return bilinear_sample(image, grid + ops.cast(flow, dtype), coordinates="pixels",
+                               border=self.border)
 
     def compute_output_shape(self, image_shape, flow_shape):
         return tuple(flow_shape[:3]) + (image_shape[-1],)

@@ -94,9 +94,16 @@ class CircularPadding2D(keras.layers.Layer):
     def __init__(self, padding: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.padding = int(padding)
+        if self.padding < 0:
+            raise ValueError(f"padding must not be negative, got {padding}")
 
     def call(self, x):
         p = self.padding
+        if p == 0:
+            return x
+        if any(d is not None and p > d for d in x.shape[1:3]):
+            raise ValueError(f"circular padding of {p} needs a map of at least {p}x{p}, "
+                             f"got {x.shape[1]}x{x.shape[2]}")
         x = ops.concatenate([x[:, -p:], x, x[:, :p]], axis=1)
         return ops.concatenate([x[:, :, -p:], x, x[:, :, :p]], axis=2)
 
