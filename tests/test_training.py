@@ -133,6 +133,22 @@ def test_loss_is_half_the_summed_squared_error_per_example(rng):
                                -10 * np.log10(((y - p) ** 2).mean(axis=(1, 2, 3))), rtol=1e-4)
 
 
+def test_psnr_metric_scores_predictions_clipped_to_the_image_range():
+    """The metric scores the image that would be shown: predictions clipped to [0, 1], as the
+    evaluation protocol's uint8 rounding does (zoo.sr), so an overshoot beyond white or black
+    is no error where the truth is white or black. MSE written out by hand below."""
+    from zoo.training.losses import psnr_metric
+
+    ones = np.ones((2, 4, 4, 1), np.float32)
+    # all clipped back to the truth: MSE 0, floored at 1e-10 -> 100 dB
+    np.testing.assert_allclose(np.asarray(psnr_metric(ones, 1.2 * ones)), [100.0, 100.0],
+                               rtol=1e-5)
+    y = np.full((1, 2, 2, 1), 0.5, np.float32)
+    p = np.array([-0.3, 1.4, 0.6, 0.5], np.float32).reshape(1, 2, 2, 1)
+    mse = (0.5**2 + 0.5**2 + 0.1**2 + 0.0) / 4  # clipped to 0, 1, 0.6, 0.5
+    np.testing.assert_allclose(np.asarray(psnr_metric(y, p)), [-10 * np.log10(mse)], rtol=1e-5)
+
+
 def test_learning_rate_divided_by_ten_every_20_epochs():
     from zoo.training.vdsr import VDSRRecipe, learning_rate_schedule
 
