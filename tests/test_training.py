@@ -243,6 +243,14 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     done_before = [int(r["epoch"]) for r in read_history(tmp_path)]
     assert done_before == [0]  # epoch 1 finished, epoch 2 interrupted
     assert not (tmp_path / "final.weights.h5").exists()
+    import h5py
+
+    def optimizer_steps():  # Keras' checkpoint layout: optimizer/vars/0 is `iterations`
+        with h5py.File(tmp_path / "backup" / "latest.weights.h5") as f:
+            return int(f["optimizer/vars/0"][()])
+
+    steps_at_kill = optimizer_steps()
+    assert 150 + 20 <= steps_at_kill < 300  # saved mid-epoch 2
 
     resumed = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                              capture_output=True, text=True, timeout=300)
@@ -250,9 +258,12 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 2/3" in resumed.stdout
     assert [int(r["epoch"]) for r in read_history(tmp_path)] == [0, 1, 2]
     assert (tmp_path / "final.weights.h5").is_file()
-    # The optimizer state came back too: its step counter covers all three epochs.
     state = json.loads(meta.read_text())
     assert state["epoch"] == 3
+    # The optimizer state came back too: Keras restarts the interrupted epoch 2, so the step
+    # counter goes on from the checkpoint's through two full epochs of 150 steps (a fresh
+    # optimizer would end at 300, and Adam's moments and the schedule would restart).
+    assert optimizer_steps() == steps_at_kill + 2 * 150
     again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "Epoch" not in again.stdout  # finished runs stay finished
