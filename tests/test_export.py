@@ -60,6 +60,49 @@ def test_int8_can_keep_the_residual_add_in_float(model, calibration, rng):
     assert mixed < full, (mixed, full)
 
 
+def input_quantization_scale(data: bytes) -> float:
+    """The scale of the QUANTIZE op that turns the float input into int8."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=data)
+    tensors = interpreter.get_tensor_details()
+    input_index = interpreter.get_input_details()[0]["index"]
+    (scale,) = [tensors[op["outputs"][0]]["quantization"][0]
+                for op in interpreter._get_ops_details()
+                if op["op_name"] == "QUANTIZE" and op["inputs"][0] == input_index]
+    return scale
+
+
+@pytest.mark.parametrize("float_ops", [(), ("ADD",)])
+def test_int8_calibrates_on_every_batch_not_the_first(model, float_ops, rng):
+    """TFLite post-training quantization: an activation's int8 range is the min/max over the
+    whole representative dataset, the input's here: [0, 1] maps to 256 levels, a scale of 1/255
+    (zero included). A first batch in [0, 0.1] alone would give 0.1/255 and clip brighter
+    pixels to 0.1."""
+    first = 0.1 * rng.random((1, 48, 48, 1), dtype=np.float32)
+    rest = [rng.random((1, 48, 48, 1), dtype=np.float32) for _ in range(5)]
+    data = to_tflite(model, "int8", [first, *rest], float_ops=float_ops)
+    top = max(float(b.max()) for b in rest)
+    assert input_quantization_scale(data) == pytest.approx(top / 255, rel=0.01)
+    report = validate(model, data, rng.random((1, 32, 32, 1), dtype=np.float32))
+    assert report["max_abs"] < TOLERANCE["int8"], report
+
+
+def test_vdsr_int8_calibrates_on_every_crop_of_the_folder(model, tmp_path):
+    """VDSR's calibration (zoo.export.vdsr): 96x96 bicubic-Y crops of every image at x2, x3
+    and x4, all of them fed to the converter. The first file (by name) is dark, Y <= 25/255;
+    the second, a smooth sinusoid, spans [0, 1]: the input scale must be about 1/255."""
+    from zoo.export.vdsr import vdsr_tflite
+    from zoo.image import write_image
+
+    wave = 127.5 * (1 + np.sin(2 * np.pi * np.arange(120) / 40))  # smooth: little overshoot
+    write_image(tmp_path / "a_dark.png",
+                np.round(np.add.outer(wave, wave) / 510 * 25).astype(np.uint8))
+    write_image(tmp_path / "b_bright.png", np.round(np.tile(wave, (120, 1))).astype(np.uint8))
+    data = vdsr_tflite(model, "int8", tmp_path)
+    assert input_quantization_scale(data) == pytest.approx(1 / 255, rel=0.02)
+
+
 def test_sizes_shrink_with_quantization(model, calibration):
     sizes = {q: len(to_tflite(model, q, calibration)) for q in ("float32", "float16", "int8")}
     assert sizes["float16"] < 0.6 * sizes["float32"]

@@ -122,6 +122,101 @@ def test_preserve_color_keeps_content_cbcr(tiny_pair, untrained_vgg):
     assert result.final_loss < result.initial_loss
 
 
+def test_gatys_layers_are_the_papers():
+    """Gatys et al., CVPR 2016, Sec. 3: content on conv4_2, style on conv1_1 ... conv5_1;
+    NIPS 2015, Sec. 3 / Fig. 2: texture on conv1_1, pool1 ... pool4. As Keras names and as the
+    defaults of the two entry points."""
+    import inspect
+
+    from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
+                                       GATYS_TEXTURE_LAYERS)
+
+    assert GATYS_CONTENT_LAYERS == ("block4_conv2",)
+    assert GATYS_STYLE_LAYERS == tuple(f"block{b}_conv1" for b in range(1, 6))
+    assert GATYS_TEXTURE_LAYERS == ("block1_conv1",) + tuple(f"block{b}_pool" for b in range(1, 5))
+    defaults = inspect.signature(transfer_style).parameters
+    assert defaults["content_layers"].default == ("block4_conv2",)
+    assert defaults["style_layers"].default == GATYS_STYLE_LAYERS
+    assert gatys.CONTENT_WEIGHT / gatys.STYLE_WEIGHT == pytest.approx(1e-3)  # alpha / beta
+
+
+@pytest.fixture
+def recorded_vgg19(monkeypatch):
+    """gatys' VGG19 constructor, recorded: its arguments and the model, built with
+    ``weights=None`` instead of the ImageNet file (no download in tests)."""
+    import inspect
+
+    import keras
+
+    calls = []
+
+    def record(*args, **kwargs):
+        arguments = inspect.signature(VGG19).bind(*args, **kwargs).arguments
+        keras.utils.set_random_seed(0)
+        model = VGG19(**{**arguments, "weights": None})
+        calls.append((arguments, model))
+        return model
+
+    monkeypatch.setattr(gatys, "VGG19", record)
+    return calls
+
+
+def test_vgg19_backbone_is_imagenet_vgg19_with_average_pooling(tiny_pair, recorded_vgg19):
+    """The ImageNet path (``backbone="vgg19"``), VGG19 built as Gatys et al. use it (NIPS 2015,
+    Sec. 2; CVPR 2016, Sec. 2): average pooling, the papers' layers, ImageNet weights."""
+    content, style = tiny_pair
+    transfer_style(content, style, "vgg19", iterations=1, optimizer="adam", progress=False)
+    synthesize_texture(style, 32, "vgg19", iterations=1, optimizer="adam", progress=False)
+    (style_call, style_model), (texture_call, texture_model) = recorded_vgg19
+    assert set(style_call["layers"]) == {"block4_conv2"} | {f"block{b}_conv1" for b in range(1, 6)}
+    assert tuple(texture_call["layers"]) == ("block1_conv1", "block1_pool", "block2_pool",
+                                             "block3_pool", "block4_pool")
+    for call, model in recorded_vgg19:
+        assert call["weights"] == "imagenet" and call.get("pooling") == "avg"
+        pools = [type(layer).__name__ for layer in model.layers if layer.name.endswith("_pool")]
+        assert pools and set(pools) == {"AveragePooling2D"}
+
+
+def gatys_losses_at_noise_start(model, content, style, seed=0):
+    """Gatys et al., CVPR 2016, in NumPy at the white-noise start x (drawn as transfer_style
+    draws it): L_content = 1/2 sum (F - P)^2 on conv4_2 (Eq. 1); L_style = sum_l 1/5 E_l on
+    conv1_1 ... conv5_1, E_l = sum (G - A)^2 / (4 N^2 M^2), G = F^T F (Eq. 3-5)."""
+    start = np.random.default_rng(seed).uniform(0.0, 1.0, (1, *content.shape)).astype(np.float32)
+    features = {k: np.asarray(f, np.float64)  # (3, H, W, N): start, content, style
+                for k, f in model(np.concatenate([start, content[None], style[None]])).items()}
+
+    def gram(f):  # (N, N) of an (H, W, N) map
+        flat = f.reshape(-1, f.shape[-1])
+        return flat.T @ flat
+
+    x, p = features["block4_conv2"][0], features["block4_conv2"][1]
+    l_content = 0.5 * np.sum((x - p) ** 2)
+    l_style = 0.0
+    for b in range(1, 6):
+        f = features[f"block{b}_conv1"]
+        n, m = f.shape[-1], f.shape[1] * f.shape[2]
+        l_style += 0.2 * np.sum((gram(f[0]) - gram(f[2])) ** 2) / (4 * n**2 * m**2)
+    return l_content, l_style
+
+
+def test_vgg19_style_loss_is_alpha_content_plus_beta_style(tiny_pair, recorded_vgg19):
+    """Eq. 7 of Gatys et al. (CVPR 2016), L_total = alpha L_content + beta L_style, with the
+    defaults alpha = 1, beta = 1e3 (alpha / beta = 1e-3, Sec. 3), against the NumPy losses
+    above. From noise the style term dominates this untrained net (content about 1e-5 of the
+    total), so the content term is checked on its own too, with beta = 0."""
+    content, style = tiny_pair
+    result = transfer_style(content, style, "vgg19", iterations=1, optimizer="adam",
+                            rescale=False, progress=False)
+    content_only = transfer_style(content, style, "vgg19", style_weight=0.0, iterations=1,
+                                  optimizer="adam", rescale=False, progress=False)
+    (_, model), (_, same_model) = recorded_vgg19
+    l_content, l_style = gatys_losses_at_noise_start(model, content, style)
+    assert result.initial_loss == pytest.approx(1.0 * l_content + 1e3 * l_style, rel=1e-3)
+    assert result.history[0]["loss"] == pytest.approx(result.initial_loss)
+    assert gatys_losses_at_noise_start(same_model, content, style)[0] == pytest.approx(l_content)
+    assert content_only.initial_loss == pytest.approx(l_content, rel=1e-3)
+
+
 def test_luma_bounds_are_the_gamut():
     rng = np.random.default_rng(1)
     rgb = rng.uniform(0, 1, (16, 16, 3))

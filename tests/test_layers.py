@@ -35,18 +35,24 @@ def official_lanczos(factor, support=2):
     return kernel / kernel.sum()
 
 
-@pytest.mark.parametrize("factor", [2, 4, 8])
+@pytest.mark.parametrize("factor", [2, 3, 4, 8])
 def test_lanczos_kernel_matches_the_official_formula(factor):
     np.testing.assert_allclose(lanczos_kernel(factor), official_lanczos(factor), atol=1e-12)
 
 
-@pytest.mark.parametrize("factor", [2, 4])
+@pytest.mark.parametrize("factor", [2, 3, 4])
 def test_lanczos_downsampler_matches_numpy(rng, factor):
+    """Official DIP downsampler: replication padding of (taps - factor) / 2, then a stride-factor
+    correlation. For an odd factor (taps - factor) is odd: the official code's int() pads
+    (taps - factor) // 2 on both sides (H / factor - 1 rows out); the layer's docstring puts
+    the extra pixel after, so that H / factor come out. Checked here pixel by pixel."""
     x = rng.random((1, 8 * factor, 6 * factor, 3)).astype("float32")
     kernel = official_lanczos(factor)
-    pad = (kernel.shape[0] - factor) // 2
-    padded = np.pad(x[0], ((pad, pad), (pad, pad), (0, 0)), mode="edge")
     taps = kernel.shape[0]
+    before = (taps - factor) // 2  # the official code's pad
+    after = taps - factor - before  # + 1 for odd factors
+    assert (before, after) == ((4, 5) if factor == 3 else (before, before))
+    padded = np.pad(x[0], ((before, after), (before, after), (0, 0)), mode="edge")
     expected = np.zeros((8, 6, 3))
     for i in range(8):
         for j in range(6):

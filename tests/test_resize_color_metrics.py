@@ -70,6 +70,28 @@ def test_rgb2ycbcr_matches_matlab_documented_values():
                                                       [41, 240, 110]])
 
 
+def test_rgb2ycbcr_float_matches_bt601(rng):
+    """Float RGB in [0, 1] against Rec. ITU-R BT.601 built from its luma weights.
+
+    Y = 16 + 219 (0.299 R + 0.587 G + 0.114 B), Cb = 128 + 224 (-0.168736 R - 0.331264 G
+    + 0.5 B), Cr = 128 + 224 (0.5 R - 0.418688 G - 0.081312 B), in 8-bit levels. MATLAB
+    rounds the scaled matrix to 3 decimals (at most 3e-4 levels off), hence atol 1e-3 levels,
+    which the uint8 test above cannot see (it rounds away up to half a level).
+    """
+    rgb = np.concatenate([np.eye(3)[None], rng.random((1, 3, 3))], axis=1)  # primaries first
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    expected = np.stack([16 + 219 * (0.299 * r + 0.587 * g + 0.114 * b),
+                         128 + 224 * (-0.168736 * r - 0.331264 * g + 0.5 * b),
+                         128 + 224 * (0.5 * r - 0.418688 * g - 0.081312 * b)], axis=-1)
+    out = rgb2ycbcr(rgb)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out * 255, expected, rtol=0, atol=1e-3)
+    # white and black: the ends of studio range, Y 235 / 16 and neutral chroma 128
+    ends = rgb2ycbcr(np.array([[[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]]]))[0]
+    np.testing.assert_allclose(ends, np.array([[235, 128, 128], [16, 128, 128]]) / 255,
+                               rtol=0, atol=1e-12)
+
+
 def test_ycbcr_round_trip(rng):
     rgb = rng.random((5, 6, 3))
     np.testing.assert_allclose(ycbcr2rgb(rgb2ycbcr(rgb)), rgb, atol=1e-12)

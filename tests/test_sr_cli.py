@@ -162,6 +162,33 @@ def test_eval_names_an_image_too_small_for_the_protocol(tmp_path):
         evaluate([tmp_path / "b.png"], [2], None, progress=False)
 
 
+@pytest.mark.parametrize("scale", [2, 3])
+def test_eval_scores_without_the_scale_pixel_border(tmp_path, scale):
+    """SRCNN/VDSR protocol (shared/notes/sr-evaluation-protocol): PSNR and SSIM on Y after
+    cropping to a multiple of the scale and removing ``scale`` pixels on every side.
+
+    A predictor that returns the ground truth everywhere but in that band (inverted there)
+    must score a perfect PSNR (inf) and SSIM (1); one pixel of the band counted fails both.
+    """
+    from zoo.sr import evaluate
+
+    gray = np.random.default_rng(scale).integers(0, 256, (31, 34), dtype=np.uint8)
+    write_image(tmp_path / "g.png", gray)  # gray: its own Y
+    truth = gray[:31 - 31 % scale, :34 - 34 % scale].astype(np.float64)  # modcrop
+
+    def predict(bicubic):
+        assert bicubic.shape == truth.shape
+        out = 1.0 - truth / 255.0  # wrong everywhere ...
+        inside = (slice(scale, -scale), slice(scale, -scale))
+        out[inside] = truth[inside] / 255.0  # ... but inside the border band
+        return out.astype(np.float32)
+
+    table = evaluate([tmp_path / "g.png"], [scale], predict, progress=False)
+    assert table[str(scale)]["model"]["psnr"] == float("inf")
+    assert table[str(scale)]["model"]["ssim"] == pytest.approx(1.0, abs=1e-12)
+    assert table[str(scale)]["bicubic"]["psnr"] < 30  # random pixels: bicubic is poor
+
+
 def test_weights_option_takes_a_preset_name(photos, tmp_path):
     runs = {}
     for name, extra in (("default", []), ("named", ["--weights", "vdsr_291_h200"])):

@@ -133,6 +133,22 @@ def test_loss_is_half_the_summed_squared_error_per_example(rng):
                                -10 * np.log10(((y - p) ** 2).mean(axis=(1, 2, 3))), rtol=1e-4)
 
 
+def test_psnr_metric_scores_predictions_clipped_to_the_image_range():
+    """The metric scores the image that would be shown: predictions clipped to [0, 1], as the
+    evaluation protocol's uint8 rounding does (zoo.sr), so an overshoot beyond white or black
+    is no error where the truth is white or black. MSE written out by hand below."""
+    from zoo.training.losses import psnr_metric
+
+    ones = np.ones((2, 4, 4, 1), np.float32)
+    # all clipped back to the truth: MSE 0, floored at 1e-10 -> 100 dB
+    np.testing.assert_allclose(np.asarray(psnr_metric(ones, 1.2 * ones)), [100.0, 100.0],
+                               rtol=1e-5)
+    y = np.full((1, 2, 2, 1), 0.5, np.float32)
+    p = np.array([-0.3, 1.4, 0.6, 0.5], np.float32).reshape(1, 2, 2, 1)
+    mse = (0.5**2 + 0.5**2 + 0.1**2 + 0.0) / 4  # clipped to 0, 1, 0.6, 0.5
+    np.testing.assert_allclose(np.asarray(psnr_metric(y, p)), [-10 * np.log10(mse)], rtol=1e-5)
+
+
 def test_learning_rate_divided_by_ten_every_20_epochs():
     from zoo.training.vdsr import VDSRRecipe, learning_rate_schedule
 
@@ -227,6 +243,14 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     done_before = [int(r["epoch"]) for r in read_history(tmp_path)]
     assert done_before == [0]  # epoch 1 finished, epoch 2 interrupted
     assert not (tmp_path / "final.weights.h5").exists()
+    import h5py
+
+    def optimizer_steps():  # Keras' checkpoint layout: optimizer/vars/0 is `iterations`
+        with h5py.File(tmp_path / "backup" / "latest.weights.h5") as f:
+            return int(f["optimizer/vars/0"][()])
+
+    steps_at_kill = optimizer_steps()
+    assert 150 + 20 <= steps_at_kill < 300  # saved mid-epoch 2
 
     resumed = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                              capture_output=True, text=True, timeout=300)
@@ -234,9 +258,12 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 2/3" in resumed.stdout
     assert [int(r["epoch"]) for r in read_history(tmp_path)] == [0, 1, 2]
     assert (tmp_path / "final.weights.h5").is_file()
-    # The optimizer state came back too: its step counter covers all three epochs.
     state = json.loads(meta.read_text())
     assert state["epoch"] == 3
+    # The optimizer state came back too: Keras restarts the interrupted epoch 2, so the step
+    # counter goes on from the checkpoint's through two full epochs of 150 steps (a fresh
+    # optimizer would end at 300, and Adam's moments and the schedule would restart).
+    assert optimizer_steps() == steps_at_kill + 2 * 150
     again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "Epoch" not in again.stdout  # finished runs stay finished

@@ -29,6 +29,19 @@ def test_he_initialisation(model):
     assert np.abs(kernel).max() > 3 * np.sqrt(2 / (9 * 64))  # not truncated at 2 sigma
 
 
+@pytest.mark.parametrize("layer, fan_in", [("conv1", 3 * 3 * 1), ("conv20", 3 * 3 * 64)])
+def test_he_initialisation_uses_fan_in_at_both_ends(model, layer, fan_in):
+    """He et al. 2015, Eq. 10: std sqrt(2 / fan_in), fan_in = k * k * input channels.
+
+    conv1 (1 -> 64 channels) and conv20 (64 -> 1) are where fan_in and fan_out differ
+    (9 vs 576): fan_avg would give std sqrt(2 / 292.5) at both, 5.7x too small at conv1 and
+    1.4x too large at conv20. 576 weights estimate a std to about 3 %, hence rel=0.15.
+    """
+    kernel = model.get_layer(layer).kernel.numpy()
+    assert kernel.size == 9 * 64
+    assert kernel.std() == pytest.approx(np.sqrt(2 / fan_in), rel=0.15)
+
+
 def test_global_residual_and_any_input_size(model, rng):
     """With the last layer zeroed the network is the identity: it predicts the residual only."""
     last = model.get_layer("conv20")
