@@ -8,9 +8,9 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from conftest import run_python
 
 import zoo
-from conftest import run_python
 from zoo.errors import ModelArgumentError, WeightsError, ZooError
 from zoo.layers import InstanceNormalization, LanczosDownsampler, ReflectionPadding2D
 from zoo.layers.padding import ReplicationPadding2D

@@ -122,7 +122,7 @@ def load_bank(recipe: DeepWarpRecipe, out_dir: Path) -> dict:
     print(f"rendering {recipe.bank_pairs} training pairs into {path} ...", flush=True)
     bank = render_pairs(recipe.bank_pairs, recipe.seed, recipe.processes, progress=True, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.stem + ".tmp.npz")
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers of one run share path
     np.savez(tmp, **bank)
     os.replace(tmp, path)
     return bank

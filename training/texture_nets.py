@@ -53,7 +53,7 @@ from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
 from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise
 
-from .trainer import RunConfig, fit
+from .trainer import RunConfig, fit, writes_files
 
 GRAM_NORMALIZATION = "positions"
 LEARNING_RATE = 0.1  # texture_train.lua (v1): Adam, learningRate 1e-1
@@ -392,7 +392,8 @@ def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None
     model, history = fit(lambda: build_and_compile(recipe, texture),
                          lambda replicas: make_data(recipe, names, photos), run, config)
     generator = model.get_layer("generator")
-    generator.save_weights(str(Path(out_dir) / "generator.weights.h5"))
+    if writes_files(run.strategy):
+        generator.save_weights(str(Path(out_dir) / "generator.weights.h5"))
     return generator, history
 
 

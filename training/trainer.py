@@ -6,8 +6,9 @@ makes its data for a global batch size; this module does the rest:
 * ``strategy="auto"`` trains under ``tf.distribute.MirroredStrategy`` when
   several GPUs are visible (``"mirrored"`` forces it, over the CPUs when no GPU
   is present); under the JAX backend several devices give
-  ``keras.distribution.DataParallel``. ``MultiWorkerMirroredStrategy`` is not
-  offered: Keras 3's ``fit`` fails under it (keras-team/keras#20585).
+  ``keras.distribution.DataParallel``. ``"multiworker"`` trains on several machines
+  under ``MultiWorkerMirroredStrategy`` (:mod:`zoo.training.multiworker`: a loop of its
+  own, because Keras 3's ``fit`` fails under it, keras-team/keras#20585).
 * ``BackupAndRestore`` writes the model and optimizer state every
   ``checkpoint_every`` steps into ``RUN_DIR/backup``; starting the same command
   again after a kill resumes from there (the interrupted epoch restarts from its
@@ -50,9 +51,11 @@ class RunConfig:
 
 
 def distribution(strategy: str = "auto"):
-    """``(scope, replicas)`` for ``strategy`` in {auto, default, mirrored} on the current backend."""
+    """``(scope, replicas)`` for ``strategy`` in {auto, default, mirrored} on the current backend
+    (``"multiworker"`` is :mod:`zoo.training.multiworker`'s)."""
     if strategy not in ("auto", "default", "mirrored"):
-        raise ValueError(f"unknown strategy {strategy!r}; use auto, default or mirrored")
+        raise ValueError(f"unknown strategy {strategy!r}; use auto, default, mirrored or "
+                         "multiworker")
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
@@ -90,6 +93,12 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     diverged = False  # a non-finite loss was seen: nothing more is saved
 
+    def __init__(self, *args, read_only: str | None = None, **kwargs):
+        """``read_only``: restore but never write, named by this task (``"worker1"``): a
+        worker of :mod:`zoo.training.multiworker` that is not the chief."""
+        super().__init__(*args, **kwargs)
+        self.read_only = read_only
+
     def on_train_begin(self, logs=None):
         try:
             self._restore(self._weights_path, self._training_metadata_path)
@@ -98,13 +107,17 @@ class Backup(keras.callbacks.BackupAndRestore):
             latest = err
         if os.path.exists(self._prev_weights_path):
             # Keras loads only files named *.weights.h5: the previous one is tried as a copy.
-            restoring = os.path.join(self.backup_dir, "restoring.weights.h5")
+            restoring = os.path.join(self.backup_dir,
+                                     f"restoring{self.read_only or ''}.weights.h5")
             shutil.copyfile(self._prev_weights_path, restoring)
             try:
                 self._restore(restoring, self._prev_training_metadata_path)
             except (ValueError, OSError):
                 os.remove(restoring)
             else:
+                if self.read_only:  # the chief repairs the folder
+                    os.remove(restoring)
+                    return None
                 os.replace(restoring, self._weights_path)
                 if os.path.exists(self._prev_training_metadata_path):
                     _copy_atomically(self._prev_training_metadata_path,
@@ -120,7 +133,7 @@ class Backup(keras.callbacks.BackupAndRestore):
     def _say_where(self) -> None:
         """On a resumed run: from which epoch, or that there is nothing left to train."""
         done, epochs = self.model._initial_epoch or 0, self.params.get("epochs")
-        if not os.path.exists(self._training_metadata_path):
+        if self.read_only or not os.path.exists(self._training_metadata_path):
             return
         if epochs is not None and done >= epochs:
             print(f"note: the run in {os.path.dirname(self.backup_dir)} has done its {done} "
@@ -149,8 +162,8 @@ class Backup(keras.callbacks.BackupAndRestore):
             super().on_train_batch_end(batch, logs)
 
     def _save_model(self):
-        if self.diverged:
-            return  # keep the last finite checkpoint
+        if self.diverged or self.read_only:
+            return  # keep the last finite checkpoint; a reading worker writes nothing
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
             for path in (self._weights_path, self._training_metadata_path):
@@ -313,6 +326,10 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
     if config is not None:
         config = check_config(out, config)
     out.mkdir(parents=True, exist_ok=True)
+    if run.strategy == "multiworker":
+        from .multiworker import fit as fit_on_workers
+
+        return fit_on_workers(build_and_compile, make_data, run, config)
     scope, replicas = distribution(run.strategy)
     with scope:
         model = build_and_compile()
@@ -329,6 +346,16 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
                        "rate (--lr) may help")
     save_model_weights(model, out / "final.weights.h5")
     return model, history
+
+
+def writes_files(strategy: str) -> bool:
+    """Whether this process writes the run's files: all but the workers of a multi-worker
+    run that are not its chief (they share the run folder with it)."""
+    if strategy != "multiworker":
+        return True
+    from .multiworker import cluster_task, is_chief
+
+    return is_chief(*cluster_task())
 
 
 def save_model_weights(model: keras.Model, path: Path) -> None:

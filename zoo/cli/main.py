@@ -217,13 +217,38 @@ def _add_train(commands):
                                     "checkpoint in {out}")
 
 
+STRATEGIES = ("auto", "default", "mirrored", "multiworker")
+STRATEGY_HELP = ("auto: every local GPU (MirroredStrategy); mirrored: forced, over the CPUs "
+                 "without a GPU; multiworker: several machines, each running this command with "
+                 "its TF_CONFIG, --out on a folder all of them see")
+
+
 def _run_options(p):
     """The options every recipe shares (the resumable trainer's)."""
     p.add_argument("--out", required=True, metavar="RUN_DIR",
                    help="checkpoints, logs, final.weights.h5; run again to resume")
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
+    p.add_argument("--strategy", choices=STRATEGIES, default="auto", help=STRATEGY_HELP)
     p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
+
+
+def _check_run(args) -> None:
+    """The run folder, and for --strategy multiworker this worker's TF_CONFIG, before any work."""
+    _check_folder(args.out)
+    if args.strategy == "multiworker":  # made first: TensorFlow allows it only before any work
+        from zoo.training.multiworker import worker_strategy
+
+        worker_strategy()
+
+
+def _chief_writes(args) -> bool:
+    """On a multi-worker run's other workers: say so; the chief evaluates and writes."""
+    from zoo.training.trainer import writes_files
+
+    if writes_files(args.strategy):
+        return False
+    print(f"done: the chief of this run writes its weights in {args.out}")
+    return True
 
 
 def _add_train_stn(models):
@@ -241,7 +266,7 @@ def _add_train_stn(models):
 
 
 def _run_train_stn(args):
-    _check_folder(args.out)
+    _check_run(args)
     from zoo.training import stn
 
     recipe = stn.STNRecipe(kind=args.distortion, model=args.variant, epochs=args.epochs,
@@ -250,6 +275,8 @@ def _run_train_stn(args):
     split = stn.load_split(recipe)
     model, _ = stn.train(recipe, out_dir=args.out, split=split, strategy=args.strategy,
                          checkpoint_every=args.checkpoint_every)
+    if _chief_writes(args):
+        return
     error = stn.evaluate(model, split)
     print(f"test error ({args.distortion}, last 2,000 t10k digits): {error:.2f}%")
     print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
@@ -275,7 +302,7 @@ def _add_train_deepwarp(models):
 
 
 def _run_train_deepwarp(args):
-    _check_folder(args.out)
+    _check_run(args)
     from zoo.training import deepwarp
 
     recipe = deepwarp.DeepWarpRecipe(
@@ -284,6 +311,8 @@ def _run_train_deepwarp(args):
         lightness=not args.no_lightness, embedding_at=args.embedding_at, seed=args.seed,
         checkpoint_every=args.checkpoint_every)
     model, _ = deepwarp.train(recipe, args.out, strategy=args.strategy)
+    if _chief_writes(args):
+        return
     if args.eval_pairs:
         scores = deepwarp.evaluate(model, n_pairs=args.eval_pairs, processes=args.processes)
         print(f"held-out MSE on {scores['n_pairs']} pairs: model {scores['model']:.3e}, "
@@ -318,7 +347,7 @@ def _add_train_texture_nets(models):
 
 
 def _run_train_texture_nets(args):
-    _check_folder(args.out)
+    _check_run(args)
     from zoo.training import texture_nets as tn
 
     try:
@@ -335,6 +364,8 @@ def _run_train_texture_nets(args):
     texture = tn.load_texture(recipe)  # bad input fails here, in one line, before any building
     generator, _ = tn.train(recipe, args.out, texture=texture, strategy=args.strategy,
                             checkpoint_every=args.checkpoint_every)
+    if _chief_writes(args):
+        return
     sample = _texture_nets_sample(generator, args.out, args.content)
     print(f"sample: {sample}")
     print(f"weights: {os.path.join(args.out, 'generator.weights.h5')} (zoo export texture_nets "
@@ -393,7 +424,7 @@ def _add_train_vdsr(models):
     p.add_argument("--depth", type=_integer(2), default=20)
     p.add_argument("--filters", type=COUNT, default=64)
     p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--strategy", choices=("auto", "default", "mirrored"), default="auto")
+    p.add_argument("--strategy", choices=STRATEGIES, default="auto", help=STRATEGY_HELP)
     p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
     p.add_argument("--cache-dir", help="where the prepared patches are cached (default RUN_DIR/cache)")
     p.set_defaults(run=_run_train)
@@ -415,11 +446,13 @@ def vdsr_recipe(args):
 
 
 def _run_train(args):
-    _check_folder(args.out)
+    _check_run(args)
     from zoo.training.vdsr import train
 
     train(vdsr_recipe(args), out_dir=args.out, strategy=args.strategy,
           checkpoint_every=args.checkpoint_every)
+    if _chief_writes(args):
+        return
     print(f"weights: {os.path.join(args.out, 'final.weights.h5')}")
 
 

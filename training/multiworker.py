@@ -1,0 +1,227 @@
+"""Training on several machines: ``tf.distribute.MultiWorkerMirroredStrategy``.
+
+Every machine runs the same command with ``--strategy multiworker`` and a
+``TF_CONFIG`` environment variable that names the cluster and its own place in
+it (TensorFlow's convention)::
+
+    TF_CONFIG='{"cluster": {"worker": ["host1:12345", "host2:12345"]},
+                "task": {"type": "worker", "index": 0}}' \\
+        zoo train vdsr --data T91 BSD200 --out /shared/runs/vdsr --strategy multiworker
+
+(``"index": 1`` on ``host2``). ``--out`` must be one folder that every worker
+sees (a shared file system): the chief (worker 0, or the task of type
+``chief``) writes the checkpoints, ``history.csv``, TensorBoard logs and the
+weights; the others only read the checkpoint when a run resumes. Each worker
+builds the same data pipeline (same seed) and reads its share of every global
+batch (``AutoShardPolicy.DATA``), so the gradient of a step is the one of the
+whole batch: two workers give the weights of one process with the same batch,
+to rounding (a test checks it).
+
+Why not ``model.fit``: Keras 3's ``fit`` fails under this strategy while
+reducing the per-replica outputs (keras-team/keras#20585, open for Keras 3.15).
+The model's own ``train_step`` works there, so :func:`fit` runs it with
+``strategy.run`` inside a ``tf.function`` and calls the same callbacks, in the
+same order, as ``fit`` would: resume, checkpoints, progress and logs behave as
+in :mod:`zoo.training.trainer`. TensorFlow only; ``--steps-per-execution`` is
+not used here (one step per call).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+
+from zoo.errors import ZooError
+from zoo.progress import fit_verbosity
+
+TF_CONFIG_HELP = ("--strategy multiworker needs TF_CONFIG naming the cluster and this worker, "
+                  "e.g. '{\"cluster\": {\"worker\": [\"host1:12345\", \"host2:12345\"]}, "
+                  "\"task\": {\"type\": \"worker\", \"index\": 0}}'")
+
+
+def cluster_task() -> tuple[dict, str, int]:
+    """``(cluster, task type, task index)`` from ``TF_CONFIG``, refused in one line if unusable."""
+    try:
+        config = json.loads(os.environ["TF_CONFIG"])
+        cluster, task = config["cluster"], config["task"]
+        kind, index = str(task["type"]), int(task["index"])
+        members = cluster[kind]
+    except (KeyError, TypeError, ValueError):
+        raise ZooError(TF_CONFIG_HELP) from None
+    if not 0 <= index < len(members):
+        raise ZooError(f"TF_CONFIG: task index {index} is not in the cluster's {len(members)} "
+                       f"{kind} addresses")
+    return cluster, kind, index
+
+
+def check_cluster() -> None:
+    """Refuse, before any work, a backend or ``TF_CONFIG`` that cannot train on workers."""
+    if keras.backend.backend() != "tensorflow":
+        raise ZooError("--strategy multiworker needs the tensorflow backend, not "
+                       f"{keras.backend.backend()}")
+    cluster_task()
+
+
+_STRATEGY = None
+
+
+def worker_strategy():
+    """This process's ``MultiWorkerMirroredStrategy``, made on the first call.
+
+    TensorFlow configures its collective ops once, before anything else runs: the
+    command line calls this first; a script must call it before any TensorFlow work.
+    """
+    global _STRATEGY
+    if _STRATEGY is None:
+        check_cluster()
+        import tensorflow as tf
+
+        try:
+            _STRATEGY = tf.distribute.MultiWorkerMirroredStrategy()
+        except RuntimeError as err:
+            if "program startup" not in str(err):
+                raise
+            raise ZooError("MultiWorkerMirroredStrategy must be made before any TensorFlow "
+                           "work: call zoo.training.multiworker.worker_strategy() first") from None
+    return _STRATEGY
+
+
+def is_chief(cluster: dict, kind: str, index: int) -> bool:
+    """The task that writes: the ``chief`` if the cluster has one, else worker 0."""
+    return kind == "chief" or ("chief" not in cluster and kind == "worker" and index == 0)
+
+
+def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int], object],
+        run, config: dict | None = None):
+    """:func:`zoo.training.trainer.fit` under ``MultiWorkerMirroredStrategy``."""
+    from .trainer import standard_callbacks
+
+    workers = worker_strategy()
+    cluster, kind, index = cluster_task()
+    chief = is_chief(cluster, kind, index)
+    replicas = workers.num_replicas_in_sync
+    with workers.scope():
+        model = build_and_compile()
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+    if chief:
+        print(f"training on {replicas} replicas in {_workers(cluster)} workers")
+    data = _distribute(workers, make_data(replicas), replicas)
+    train_function = _train_function(workers, model)
+    model.train_function = train_function  # what fit sets, and TensorBoard draws
+    callbacks = (standard_callbacks(run, config) if chief
+                 else _reading_callbacks(run, task=f"{kind}{index}"))
+    verbose = fit_verbosity(run.verbose) if chief else 0
+    history = keras.callbacks.History()
+    callback_list = keras.callbacks.CallbackList(
+        [*callbacks, history], add_progbar=verbose != 0, model=model, verbose=verbose,
+        epochs=run.epochs, steps=run.steps_per_epoch)
+    _loop(model, callback_list, train_function, iter(data), run, workers)
+    if any(getattr(c, "diverged", False) for c in callbacks):
+        raise ZooError("training diverged (the loss is no longer finite): no final weights; "
+                       f"the last finite checkpoint stays in {Path(run.out_dir) / 'backup'}; "
+                       "a lower learning rate (--lr) may help")
+    if chief:
+        from .trainer import save_model_weights
+
+        save_model_weights(model, Path(run.out_dir) / "final.weights.h5")
+    return _local_copy(model), history
+
+
+def _local_copy(model: keras.Model) -> keras.Model:
+    """The trained model outside the strategy: predicting with the distributed one runs
+    collective ops, which wait for workers that have finished (the chief evaluates alone)."""
+    local = model.__class__.from_config(model.get_config())
+    local.set_weights(model.get_weights())
+    return local
+
+
+def _workers(cluster: dict) -> int:
+    return sum(len(cluster.get(kind, [])) for kind in ("chief", "worker"))
+
+
+def _distribute(strategy, dataset, replicas: int):
+    """Each worker reads its share of every global batch of the same (seeded) pipeline."""
+    import tensorflow as tf
+
+    if not isinstance(dataset, tf.data.Dataset):
+        raise ZooError(f"--strategy multiworker needs a tf.data pipeline, got "
+                       f"{type(dataset).__name__}")
+    batch = _batch_size(dataset)
+    if batch is not None and batch % replicas:
+        raise ZooError(f"a batch of {batch} does not split over {replicas} replicas: give a "
+                       f"--batch-size that is a multiple of {replicas}")
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return strategy.experimental_distribute_dataset(dataset.with_options(options))
+
+
+def _batch_size(dataset) -> int | None:
+    import tensorflow as tf
+
+    first = tf.nest.flatten(dataset.element_spec)[0]
+    return first.shape[0] if first.shape.rank else None
+
+
+def _train_function(strategy, model):
+    """One step of ``model.train_step`` on every replica; the logs averaged over replicas."""
+    import tensorflow as tf
+
+    @tf.function
+    def train_function(iterator):
+        logs = strategy.run(model.train_step, args=(next(iterator),))
+        return {name: strategy.reduce("MEAN", value, axis=None) for name, value in logs.items()}
+
+    return train_function
+
+
+def _loop(model, callbacks, train_function, iterator, run, strategy) -> None:
+    """The epochs and steps of Keras' ``fit``, with its callback calls."""
+    model.stop_training = False
+    model._initial_epoch = 0
+    callbacks.on_train_begin()
+    first = _same_on_every_worker(strategy, int(model._initial_epoch or 0))
+    logs = {}
+    for epoch in range(first, run.epochs):
+        model.reset_metrics()  # as fit: an epoch's logs are its own means
+        callbacks.on_epoch_begin(epoch)
+        for step in range(run.steps_per_epoch):
+            callbacks.on_train_batch_begin(step)
+            logs = {k: float(v) for k, v in train_function(iterator).items()}
+            callbacks.on_train_batch_end(step, logs)
+            if model.stop_training:
+                break
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    callbacks.on_train_end(logs)
+
+
+def _same_on_every_worker(strategy, epoch: int) -> int:
+    """Workers that restored different checkpoints would train apart: refuse it."""
+    import tensorflow as tf
+
+    @tf.function
+    def mean_over_replicas():  # each replica gives epoch / replicas: the sum is their mean
+        share = strategy.run(lambda: tf.constant(epoch / strategy.num_replicas_in_sync))
+        return strategy.reduce("SUM", share, axis=None)
+
+    mean = float(mean_over_replicas())
+    if abs(mean - epoch) > 1e-3:
+        raise ZooError(f"this worker resumes at epoch {epoch + 1}, the workers on average at "
+                       f"{mean + 1:.2f}: --out must be one folder that every worker sees "
+                       "(a shared file system)")
+    return epoch
+
+
+def _reading_callbacks(run, task: str) -> list:
+    """What a worker that is not the chief runs: restore the chief's checkpoint, write nothing."""
+    from .trainer import Backup
+
+    return [Backup(str(Path(run.out_dir) / "backup"), save_freq=run.checkpoint_every,
+                   double_checkpoint=True, delete_checkpoint=False, read_only=task),
+            keras.callbacks.TerminateOnNaN()]
