@@ -32,9 +32,10 @@ def tiny_folder(tmp_path_factory):
 
 
 def train_args(folder, out, epochs):
+    """VDSR's default recipe (SGD with adjustable clipping and L2 decay), made small."""
     return ["train", "vdsr", "--data", str(folder), "--out", str(out), "--depth", "3",
             "--filters", "8", "--batch-size", "8", "--epochs", str(epochs),
-            "--steps-per-epoch", str(STEPS), "--checkpoint-every", "5", "--optimizer", "adam"]
+            "--steps-per-epoch", str(STEPS), "--checkpoint-every", "5", "--lr", "0.05"]
 
 
 def free_ports(n: int) -> list[int]:
@@ -47,15 +48,17 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def run_two_workers(args: list[str]) -> list[subprocess.CompletedProcess]:
-    """``zoo ARGS --strategy multiworker`` as worker 0 and worker 1 of one local cluster."""
+def run_two_workers(args: list[str], other_args: list[str] | None = None
+                    ) -> list[subprocess.CompletedProcess]:
+    """``zoo ARGS --strategy multiworker`` as worker 0 and worker 1 (``OTHER_ARGS`` if given)
+    of one local cluster."""
     workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
     procs = []
-    for index in range(2):
+    for index, worker_args in enumerate([args, other_args or args]):
         tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": json.dumps(tf_config)}
         procs.append(subprocess.Popen(
-            [sys.executable, "-m", "zoo.cli.main", *args, "--strategy", "multiworker"],
+            [sys.executable, "-m", "zoo.cli.main", *worker_args, "--strategy", "multiworker"],
             cwd=NEUTRAL_CWD, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     done = []
     for proc in procs:
@@ -82,10 +85,19 @@ def optimizer_steps(run_dir) -> int:
         return int(f["optimizer/vars/0"][()])  # Keras' layout: `iterations` first
 
 
+def assert_same_weights(a, b):
+    first, second = weights(a), weights(b)
+    assert first.keys() == second.keys() and len(first) == 6
+    for name in first:
+        np.testing.assert_allclose(first[name], second[name], atol=1e-5, err_msg=name)
+
+
 def test_two_workers_train_the_weights_of_one_process_and_resume(tmp_path, tiny_folder):
     """Each worker reads half of every global batch of the same seeded pipeline, and the
-    gradients are all-reduced: the weights are those of one process with the same batch of 8,
-    to float rounding. Only the chief writes; a second start goes on from the checkpoint."""
+    gradients are all-reduced before VDSR's clipping and L2 decay act on them: the weights are
+    those of one process with the same batch of 8, to float rounding. Only the chief writes;
+    a second start goes on from the chief's checkpoint, on the other worker too, even where
+    that worker's --out is another, empty folder (it takes the chief's state)."""
     multi, single = tmp_path / "multi", tmp_path / "single"
     chief, other = run_two_workers(train_args(tiny_folder, multi, 2))
     assert chief.returncode == 0, chief.stdout[-3000:]
@@ -95,20 +107,19 @@ def test_two_workers_train_the_weights_of_one_process_and_resume(tmp_path, tiny_
     assert "Epoch" not in other.stdout  # one progress display, the chief's
     alone = run_zoo(*train_args(tiny_folder, single, 2))
     assert alone.returncode == 0, alone.stderr[-3000:]
-
-    together, by_one = weights(multi / "final.weights.h5"), weights(single / "final.weights.h5")
-    assert together.keys() == by_one.keys() and len(together) == 6
-    for name in together:
-        np.testing.assert_allclose(together[name], by_one[name], atol=1e-5, err_msg=name)
+    assert_same_weights(multi / "final.weights.h5", single / "final.weights.h5")
     np.testing.assert_allclose(losses(multi), losses(single), rtol=1e-4)  # per epoch, not running
     assert optimizer_steps(multi) == 2 * STEPS
-    assert sorted(p.name for p in (multi / "backup").iterdir() if "restoring" in p.name) == []
 
-    chief, other = run_two_workers(train_args(tiny_folder, multi, 3))
+    chief, other = run_two_workers(train_args(tiny_folder, multi, 3),
+                                   train_args(tiny_folder, tmp_path / "elsewhere", 3))
     assert chief.returncode == 0 and other.returncode == 0, chief.stdout[-3000:]
     assert "at epoch 3" in chief.stdout and "Epoch 3/3" in chief.stdout
     assert "Epoch 1/3" not in chief.stdout
     assert len(losses(multi)) == 3 and optimizer_steps(multi) == 3 * STEPS
+    alone = run_zoo(*train_args(tiny_folder, single, 3))  # resumes the same way, in one process
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    assert_same_weights(multi / "final.weights.h5", single / "final.weights.h5")
 
 
 def test_the_chief_evaluates_alone_after_the_others_left(tmp_path):

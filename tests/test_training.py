@@ -215,6 +215,41 @@ print("LOSSES", history.history["loss"])
         assert "optimizer" not in f and "layers" in f
 
 
+def test_mirrored_sgd_clips_and_decays_the_whole_batchs_gradient(tmp_path):
+    """VDSR's optimizer (adjustable clipping, L2 decay) on 2 replicas gives the weights of one
+    device: the rules act on the gradient summed over the replicas, not on each replica's
+    half (where the decay counted twice and the clip bound was twice as loose). Fixed data, so
+    that only the optimizer can differ (random augmentation draws differ under a strategy)."""
+    for strategy in ("mirrored", "one"):  # each in a fresh process
+        code = f"""
+import numpy as np, tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+from zoo.models.vdsr import VDSR
+from zoo.training.losses import half_squared_error
+from zoo.training.optimizers import AdjustableClipSGD
+rng = np.random.default_rng(0)
+y = rng.random((8, 16, 16, 1)).astype("float32")
+x = (y + 0.1 * rng.normal(size=y.shape)).astype("float32")
+data = tf.data.Dataset.from_tensor_slices((x, y)).batch(8).repeat()
+strategy = (tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]) if {strategy!r} == "mirrored"
+            else tf.distribute.get_strategy())
+with strategy.scope():
+    keras.utils.set_random_seed(0)
+    model = VDSR(depth=3, filters=8)
+    model.compile(optimizer=AdjustableClipSGD(0.05, theta=1e-3, l2=0.05), loss=half_squared_error)
+model.fit(data, epochs=1, steps_per_epoch=5, verbose=0)
+np.savez({str(tmp_path / strategy)!r}, *model.get_weights())
+"""
+        result = run_python(code)
+        assert result.returncode == 0, result.stderr[-3000:]
+    two, one = np.load(tmp_path / "mirrored.npz"), np.load(tmp_path / "one.npz")
+    assert len(one.files) == 6
+    for name in one.files:
+        np.testing.assert_allclose(two[name], one[name], atol=1e-6, err_msg=name)
+
+
 def train_command(folder, run_dir):
     return [sys.executable, "-m", "zoo.cli.main", "train", "vdsr", "--data", str(folder),
             "--out", str(run_dir), "--depth", "3", "--filters", "8", "--batch-size", "8",

@@ -32,6 +32,7 @@ What the sources give, and what we decided:
 from __future__ import annotations
 
 import os
+import socket
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -122,7 +123,7 @@ def load_bank(recipe: DeepWarpRecipe, out_dir: Path) -> dict:
     print(f"rendering {recipe.bank_pairs} training pairs into {path} ...", flush=True)
     bank = render_pairs(recipe.bank_pairs, recipe.seed, recipe.processes, progress=True, **kwargs)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers of one run share path
+    tmp = path.with_name(f"{path.stem}.{socket.gethostname()}.{os.getpid()}.tmp.npz")  # workers
     np.savez(tmp, **bank)
     os.replace(tmp, path)
     return bank

@@ -6,16 +6,24 @@ it (TensorFlow's convention)::
 
     TF_CONFIG='{"cluster": {"worker": ["host1:12345", "host2:12345"]},
                 "task": {"type": "worker", "index": 0}}' \\
-        zoo train vdsr --data T91 BSD200 --out /shared/runs/vdsr --strategy multiworker
+        zoo train vdsr --data T91 BSD200 --out runs/vdsr --strategy multiworker
 
-(``"index": 1`` on ``host2``). ``--out`` must be one folder that every worker
-sees (a shared file system): the chief (worker 0, or the task of type
+(``"index": 1`` on ``host2``). The chief (worker 0, or the task of type
 ``chief``) writes the checkpoints, ``history.csv``, TensorBoard logs and the
-weights; the others only read the checkpoint when a run resumes. Each worker
+weights into its ``--out``, and on a second start restores its checkpoint; every
+other worker then takes the chief's weights, optimizer state and epoch, so its
+``--out`` (where it keeps only its patch cache) need not be shared. Each worker
 builds the same data pipeline (same seed) and reads its share of every global
-batch (``AutoShardPolicy.DATA``), so the gradient of a step is the one of the
-whole batch: two workers give the weights of one process with the same batch,
-to rounding (a test checks it).
+batch (``AutoShardPolicy.DATA``); gradients are summed over the workers before
+VDSR's clipping and decay (:func:`zoo.training.optimizers.summed_over_replicas`),
+so two workers give the weights of one process with the same batch, to rounding
+(a test checks it, and a resume). Batch normalization (DeepWarp) keeps each
+worker's statistics of its share of the batch, as Keras' MirroredStrategy does;
+the chief's are saved.
+
+Signals: SIGTERM and Ctrl-C stop a worker (a worker that loses its peer stops with
+one line); only while the strategy is first made and waits for the others to
+start does TensorFlow's own SIGTERM handler keep a worker alive (Ctrl-C works).
 
 Why not ``model.fit``: Keras 3's ``fit`` fails under this strategy while
 reducing the per-replica outputs (keras-team/keras#20585, open for Keras 3.15).
@@ -28,7 +36,9 @@ not used here (one step per call).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +90,10 @@ def worker_strategy():
         check_cluster()
         import tensorflow as tf
 
+        cluster, kind, index = cluster_task()
+        print(f"{kind} {index}: joining the other workers of {_workers(cluster)} (it waits until "
+              "all of them have started)", flush=True)
+        _stop_on_signals()
         try:
             _STRATEGY = tf.distribute.MultiWorkerMirroredStrategy()
         except RuntimeError as err:
@@ -87,7 +101,35 @@ def worker_strategy():
                 raise
             raise ZooError("MultiWorkerMirroredStrategy must be made before any TensorFlow "
                            "work: call zoo.training.multiworker.worker_strategy() first") from None
+        _stop_on_signals()
     return _STRATEGY
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM stops the process again, and Ctrl-C too until training starts.
+
+    The strategy installs a SIGTERM handler of its own (TensorFlow's preemption
+    notifier) that nothing here acts on, so ``kill``, ``timeout`` or a job scheduler
+    could not stop a worker. While a worker waits inside TensorFlow for the others
+    to join, Python's Ctrl-C handler never runs; the default action (exit) does.
+    """
+    import signal
+
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    except ValueError:  # not the main thread: leave the handlers alone
+        pass
+
+
+def _interrupt_again() -> None:
+    """Ctrl-C raises KeyboardInterrupt again (the command's resume hint) once training runs."""
+    import signal
+
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:
+        pass
 
 
 def is_chief(cluster: dict, kind: str, index: int) -> bool:
@@ -98,13 +140,13 @@ def is_chief(cluster: dict, kind: str, index: int) -> bool:
 def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int], object],
         run, config: dict | None = None):
     """:func:`zoo.training.trainer.fit` under ``MultiWorkerMirroredStrategy``."""
-    from .trainer import standard_callbacks
+    from .trainer import save_model_weights, standard_callbacks
 
     workers = worker_strategy()
     cluster, kind, index = cluster_task()
     chief = is_chief(cluster, kind, index)
     replicas = workers.num_replicas_in_sync
-    with workers.scope():
+    with _collectives_failing_in_one_line(), workers.scope():
         model = build_and_compile()
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
@@ -114,22 +156,35 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
     train_function = _train_function(workers, model)
     model.train_function = train_function  # what fit sets, and TensorBoard draws
     callbacks = (standard_callbacks(run, config) if chief
-                 else _reading_callbacks(run, task=f"{kind}{index}"))
+                 else [keras.callbacks.TerminateOnNaN()])  # others restore nothing, write nothing
     verbose = fit_verbosity(run.verbose) if chief else 0
     history = keras.callbacks.History()
     callback_list = keras.callbacks.CallbackList(
         [*callbacks, history], add_progbar=verbose != 0, model=model, verbose=verbose,
         epochs=run.epochs, steps=run.steps_per_epoch)
-    _loop(model, callback_list, train_function, iter(data), run, workers)
-    if any(getattr(c, "diverged", False) for c in callbacks):
+    with _collectives_failing_in_one_line():
+        diverged = _loop(model, callback_list, train_function, iter(data), run, workers)
+    if diverged:
         raise ZooError("training diverged (the loss is no longer finite): no final weights; "
                        f"the last finite checkpoint stays in {Path(run.out_dir) / 'backup'}; "
                        "a lower learning rate (--lr) may help")
     if chief:
-        from .trainer import save_model_weights
-
         save_model_weights(model, Path(run.out_dir) / "final.weights.h5")
     return _local_copy(model), history
+
+
+@contextlib.contextmanager
+def _collectives_failing_in_one_line():
+    """A worker that stopped or cannot be reached: one line, not TensorFlow's traceback."""
+    import tensorflow as tf
+
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.CancelledError,
+            tf.errors.DeadlineExceededError, tf.errors.InternalError) as err:
+        raise ZooError(f"another worker stopped or cannot be reached ({type(err).__name__}); "
+                       "start the command again on every worker: the run resumes from the "
+                       "chief's last checkpoint") from None
 
 
 def _local_copy(model: keras.Model) -> keras.Model:
@@ -179,19 +234,21 @@ def _train_function(strategy, model):
     return train_function
 
 
-def _loop(model, callbacks, train_function, iterator, run, strategy) -> None:
-    """The epochs and steps of Keras' ``fit``, with its callback calls."""
+def _loop(model, callbacks, train_function, iterator, run, strategy) -> bool:
+    """The epochs and steps of Keras' ``fit``, with its callback calls; True if diverged."""
     model.stop_training = False
     model._initial_epoch = 0
-    callbacks.on_train_begin()
-    first = _same_on_every_worker(strategy, int(model._initial_epoch or 0))
-    logs = {}
+    callbacks.on_train_begin()  # the chief's Backup restores its checkpoint here
+    first = _take_the_chiefs_state(strategy, model)
+    _interrupt_again()
+    logs, diverged = {}, False
     for epoch in range(first, run.epochs):
         model.reset_metrics()  # as fit: an epoch's logs are its own means
         callbacks.on_epoch_begin(epoch)
         for step in range(run.steps_per_epoch):
             callbacks.on_train_batch_begin(step)
             logs = {k: float(v) for k, v in train_function(iterator).items()}
+            diverged = diverged or not math.isfinite(logs.get("loss", 0.0))
             callbacks.on_train_batch_end(step, logs)
             if model.stop_training:
                 break
@@ -199,29 +256,36 @@ def _loop(model, callbacks, train_function, iterator, run, strategy) -> None:
         if model.stop_training:
             break
     callbacks.on_train_end(logs)
+    return diverged
 
 
-def _same_on_every_worker(strategy, epoch: int) -> int:
-    """Workers that restored different checkpoints would train apart: refuse it."""
+def _take_the_chiefs_state(strategy, model) -> int:
+    """Every worker goes on from the chief's weights, optimizer state and epoch.
+
+    Only the chief restores the checkpoint; the others could not be trusted to see the
+    same files (a folder that is not shared, or one written a moment later). Replica 0,
+    the chief's first device, gives its values; the others give zeros; the sum over the
+    replicas, in float64 (exact for float32 values and counters below 2^53), is assigned
+    everywhere. Returns the epoch to start from.
+    """
     import tensorflow as tf
 
+    variables = list(model.variables) + list(model.optimizer.variables)
+    epoch = float(model._initial_epoch or 0)
+
+    def share():
+        first = tf.cast(tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group,
+                                 0), tf.float64)
+        return [tf.cast(v.value, tf.float64) * first for v in variables] + [
+            tf.constant(epoch, tf.float64) * first]
+
     @tf.function
-    def mean_over_replicas():  # each replica gives epoch / replicas: the sum is their mean
-        share = strategy.run(lambda: tf.constant(epoch / strategy.num_replicas_in_sync))
-        return strategy.reduce("SUM", share, axis=None)
+    def chiefs_values():
+        shares = strategy.run(share)
+        return [strategy.reduce("SUM", value, axis=None) for value in shares]
 
-    mean = float(mean_over_replicas())
-    if abs(mean - epoch) > 1e-3:
-        raise ZooError(f"this worker resumes at epoch {epoch + 1}, the workers on average at "
-                       f"{mean + 1:.2f}: --out must be one folder that every worker sees "
-                       "(a shared file system)")
-    return epoch
-
-
-def _reading_callbacks(run, task: str) -> list:
-    """What a worker that is not the chief runs: restore the chief's checkpoint, write nothing."""
-    from .trainer import Backup
-
-    return [Backup(str(Path(run.out_dir) / "backup"), save_freq=run.checkpoint_every,
-                   double_checkpoint=True, delete_checkpoint=False, read_only=task),
-            keras.callbacks.TerminateOnNaN()]
+    values = chiefs_values()
+    for variable, value in zip(variables, values):
+        variable.assign(tf.cast(value, variable.dtype))
+    model._initial_epoch = round(float(values[-1]))
+    return model._initial_epoch

@@ -6,6 +6,29 @@ import keras
 from keras import ops
 
 
+def summed_over_replicas(grads) -> tuple[list, int]:
+    """``(gradients summed over the replicas, replicas)`` under a ``tf.distribute`` strategy.
+
+    Keras sums the replicas' gradients only in ``apply``'s last stage, after its own
+    clipping and decay: a rule on the gradient (a clip, an L2 term) applied before that
+    acts on each replica's share of the batch, so with R replicas the decay would be R
+    times too strong and the clip bound R times too loose. This gives the whole batch's
+    gradient first (each replica's loss is already divided by R). Elsewhere (one device,
+    or JAX, whose data-parallel gradients are global already): ``(grads, 1)``.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return list(grads), 1
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    replicas = context.num_replicas_in_sync if context is not None else 1
+    if replicas == 1:
+        return list(grads), 1
+    present = [g for g in grads if g is not None]
+    summed = iter(context.all_reduce(tf.distribute.ReduceOp.SUM, present))
+    return [None if g is None else next(summed) for g in grads], replicas
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class AdjustableClipSGD(keras.optimizers.SGD):
     """SGD with momentum, VDSR's adjustable gradient clipping and coupled L2 decay.
@@ -32,6 +55,9 @@ class AdjustableClipSGD(keras.optimizers.SGD):
     so that their global L2 norm is at most ``clip_norm`` (0.4 there), before
     the L2 decay is added, as ``torch.nn.utils.clip_grad_norm`` before
     ``torch.optim.SGD(weight_decay=...)`` does. ``theta`` is then unused.
+
+    Under several replicas both rules act on the whole batch's gradient, as on one
+    device (:func:`summed_over_replicas`).
     """
 
     def __init__(self, learning_rate=0.1, momentum=0.9, theta=1e-4, l2=1e-4, clip_norm=None,
@@ -55,11 +81,14 @@ class AdjustableClipSGD(keras.optimizers.SGD):
     def apply(self, grads, trainable_variables=None):
         variables = (trainable_variables if trainable_variables is not None
                      else self._trainable_variables)
+        grads, replicas = summed_over_replicas(grads)
         new_grads = []
         for g, v in zip(self.clipped(grads), variables):
             if g is not None:
                 if self.l2 and len(v.shape) > 1:  # kernels only
                     g = g + ops.cast(self.l2, g.dtype) * ops.cast(v, g.dtype)
+                if replicas > 1:  # Keras sums over the replicas again
+                    g = g / replicas
             new_grads.append(g)
         return super().apply(new_grads, trainable_variables)
 

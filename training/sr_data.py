@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import queue
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,7 +140,7 @@ def cached_patch_bank(files: list[Path], cache_dir: str | os.PathLike, scales=SC
             return PatchBank(data["inputs"], data["targets"], data["scales"])
     bank = make_patch_bank(files, scales, patch_size, stride, progress, downscales, processes)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")  # workers of one run share path
+    tmp = path.with_name(f"{path.stem}.{socket.gethostname()}.{os.getpid()}.tmp.npz")  # workers
     np.savez(tmp, inputs=bank.inputs, targets=bank.targets, scales=bank.scales)
     os.replace(tmp, path)
     return bank

@@ -93,12 +93,6 @@ class Backup(keras.callbacks.BackupAndRestore):
 
     diverged = False  # a non-finite loss was seen: nothing more is saved
 
-    def __init__(self, *args, read_only: str | None = None, **kwargs):
-        """``read_only``: restore but never write, named by this task (``"worker1"``): a
-        worker of :mod:`zoo.training.multiworker` that is not the chief."""
-        super().__init__(*args, **kwargs)
-        self.read_only = read_only
-
     def on_train_begin(self, logs=None):
         try:
             self._restore(self._weights_path, self._training_metadata_path)
@@ -107,17 +101,13 @@ class Backup(keras.callbacks.BackupAndRestore):
             latest = err
         if os.path.exists(self._prev_weights_path):
             # Keras loads only files named *.weights.h5: the previous one is tried as a copy.
-            restoring = os.path.join(self.backup_dir,
-                                     f"restoring{self.read_only or ''}.weights.h5")
+            restoring = os.path.join(self.backup_dir, "restoring.weights.h5")
             shutil.copyfile(self._prev_weights_path, restoring)
             try:
                 self._restore(restoring, self._prev_training_metadata_path)
             except (ValueError, OSError):
                 os.remove(restoring)
             else:
-                if self.read_only:  # the chief repairs the folder
-                    os.remove(restoring)
-                    return None
                 os.replace(restoring, self._weights_path)
                 if os.path.exists(self._prev_training_metadata_path):
                     _copy_atomically(self._prev_training_metadata_path,
@@ -133,7 +123,7 @@ class Backup(keras.callbacks.BackupAndRestore):
     def _say_where(self) -> None:
         """On a resumed run: from which epoch, or that there is nothing left to train."""
         done, epochs = self.model._initial_epoch or 0, self.params.get("epochs")
-        if self.read_only or not os.path.exists(self._training_metadata_path):
+        if not os.path.exists(self._training_metadata_path):
             return
         if epochs is not None and done >= epochs:
             print(f"note: the run in {os.path.dirname(self.backup_dir)} has done its {done} "
@@ -162,8 +152,8 @@ class Backup(keras.callbacks.BackupAndRestore):
             super().on_train_batch_end(batch, logs)
 
     def _save_model(self):
-        if self.diverged or self.read_only:
-            return  # keep the last finite checkpoint; a reading worker writes nothing
+        if self.diverged:
+            return  # keep the last finite checkpoint
         os.makedirs(self.backup_dir, exist_ok=True)
         if self.double_checkpoint:
             for path in (self._weights_path, self._training_metadata_path):
@@ -245,7 +235,7 @@ def _has_tensorflow() -> bool:
     return True
 
 
-def check_config(out_dir: Path, config: dict) -> dict:
+def check_config(out_dir: Path, config: dict, say: bool = True) -> dict:
     """``config`` as JSON keeps it (a tuple is the list read back), checked against the run's.
 
     Resuming with changed settings prints a note that names them. A run folder that already
@@ -258,7 +248,7 @@ def check_config(out_dir: Path, config: dict) -> dict:
     if before is None:
         return config  # a new run (an unreadable config.json is rewritten)
     changed = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
-    if changed:
+    if changed and say:
         print(f"note: resuming {out_dir} with changed settings: {', '.join(changed)}")
     return config
 
@@ -324,7 +314,7 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
         raise ZooError(f"an epoch needs at least one step, got steps_per_epoch "
                        f"{run.steps_per_epoch}")
     if config is not None:
-        config = check_config(out, config)
+        config = check_config(out, config, say=writes_files(run.strategy))
     out.mkdir(parents=True, exist_ok=True)
     if run.strategy == "multiworker":
         from .multiworker import fit as fit_on_workers
@@ -349,8 +339,8 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
 
 
 def writes_files(strategy: str) -> bool:
-    """Whether this process writes the run's files: all but the workers of a multi-worker
-    run that are not its chief (they share the run folder with it)."""
+    """Whether this process writes the run's files and messages: all but the workers of a
+    multi-worker run that are not its chief."""
     if strategy != "multiworker":
         return True
     from .multiworker import cluster_task, is_chief

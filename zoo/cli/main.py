@@ -220,7 +220,7 @@ def _add_train(commands):
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 STRATEGY_HELP = ("auto: every local GPU (MirroredStrategy); mirrored: forced, over the CPUs "
                  "without a GPU; multiworker: several machines, each running this command with "
-                 "its TF_CONFIG, --out on a folder all of them see")
+                 "its TF_CONFIG (the chief, worker 0, writes the run into its --out)")
 
 
 def _run_options(p):

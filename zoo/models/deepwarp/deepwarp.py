@@ -90,7 +90,12 @@ from keras import ops
 
 from zoo.layers.base import FixedSizeLayer
 from zoo.layers.initializers import he_normal
-from zoo.layers.sampling import BORDERS, bilinear_sample, coordinate_dtype, identity_grid
+from zoo.layers.sampling import (
+    BORDERS,
+    bilinear_sample,
+    coordinate_dtype,
+    identity_grid,
+)
 
 PATCH_SIZE = (41, 51)  # (H, W): B's config; see zoo.training.eyes
 NUM_ANCHOR_CHANNELS = 14  # 7 landmarks x (dx, dy)
@@ -130,11 +135,13 @@ class AnchorMaps(FixedSizeLayer):
         h, w = self.height, self.width
         ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
         dtype = landmarks.dtype  # float16 under a mixed-precision policy
-        grid = ops.convert_to_tensor(np.stack([xs / w, ys / h], -1)[:, :, None, :], dtype)  # H,W,1,2
-        scale = ops.convert_to_tensor(np.array([1.0 / w, 1.0 / h], np.float32), dtype)
-        marks = ops.expand_dims(ops.expand_dims(landmarks * scale, 1), 1)  # B,1,1,K,2
+        positions = ops.cast(landmarks, coordinate_dtype(landmarks))  # float32 at least
+        grid = ops.convert_to_tensor(np.stack([xs / w, ys / h], -1)[:, :, None, :],
+                                     positions.dtype)  # H,W,1,2
+        scale = ops.convert_to_tensor(np.array([1.0 / w, 1.0 / h]), positions.dtype)
+        marks = ops.expand_dims(ops.expand_dims(positions * scale, 1), 1)  # B,1,1,K,2
         maps = grid[None] - marks  # B,H,W,K,2
-        return ops.reshape(maps, (-1, h, w, 2 * landmarks.shape[1]))
+        return ops.cast(ops.reshape(maps, (-1, h, w, 2 * landmarks.shape[1])), dtype)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.height, self.width, 2 * input_shape[1])
