@@ -157,7 +157,9 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
     """Build model ``name`` (a family such as ``"vdsr"`` or a preset name) with weights.
 
     ``weights="default"`` loads the preset's pretrained weights; ``None`` gives a
-    fresh model; a preset's name loads that preset (as ``zoo.load(preset)``); a
+    fresh model, of the family's default preset's architecture where it has one
+    (``zoo.load("stn", weights=None)`` is the 42x42 RTS network, not ``STN()``'s
+    28x28 default); a preset's name loads that preset (as ``zoo.load(preset)``); a
     path loads that ``.weights.h5`` file. ``config`` overrides
     the builder's arguments (e.g. ``depth=10``) for a fresh or file-loaded model.
     """
