@@ -32,7 +32,6 @@ What the sources give, and what we decided:
 from __future__ import annotations
 
 import os
-import socket
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,7 +46,7 @@ from zoo.progress import progress as progress_bar
 from . import eyes
 from .losses import half_squared_error
 from .trainer import RunConfig, fit, refuse_another_model
-from .workers import map_in_workers
+from .workers import map_in_workers, save_npz_atomically
 
 EVAL_SEED = 1_000_003  # held out: training draws use `seed` (0 by default)
 BANK_KEYS = ("input", "target", "landmarks", "redirection")
@@ -122,10 +121,7 @@ def load_bank(recipe: DeepWarpRecipe, out_dir: Path) -> dict:
                 return {k: v[:recipe.bank_pairs] for k, v in bank.items()}
     print(f"rendering {recipe.bank_pairs} training pairs into {path} ...", flush=True)
     bank = render_pairs(recipe.bank_pairs, recipe.seed, recipe.processes, progress=True, **kwargs)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{socket.gethostname()}.{os.getpid()}.tmp.npz")  # workers
-    np.savez(tmp, **bank)
-    os.replace(tmp, path)
+    save_npz_atomically(path, **bank)
     return bank
 
 

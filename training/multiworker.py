@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -68,14 +67,6 @@ def cluster_task() -> tuple[dict, str, int]:
     return cluster, kind, index
 
 
-def check_cluster() -> None:
-    """Refuse, before any work, a backend or ``TF_CONFIG`` that cannot train on workers."""
-    if keras.backend.backend() != "tensorflow":
-        raise ZooError("--strategy multiworker needs the tensorflow backend, not "
-                       f"{keras.backend.backend()}")
-    cluster_task()
-
-
 _STRATEGY = None
 
 
@@ -87,13 +78,15 @@ def worker_strategy():
     """
     global _STRATEGY
     if _STRATEGY is None:
-        check_cluster()
+        if keras.backend.backend() != "tensorflow":
+            raise ZooError("--strategy multiworker needs the tensorflow backend, not "
+                           f"{keras.backend.backend()}")
+        cluster, kind, index = cluster_task()
         import tensorflow as tf
 
-        cluster, kind, index = cluster_task()
         print(f"{kind} {index}: joining the other workers of {_workers(cluster)} (it waits until "
               "all of them have started)", flush=True)
-        _stop_on_signals()
+        _stop_on_signals()  # Ctrl-C during the wait for the others, inside TensorFlow
         try:
             _STRATEGY = tf.distribute.MultiWorkerMirroredStrategy()
         except RuntimeError as err:
@@ -101,7 +94,7 @@ def worker_strategy():
                 raise
             raise ZooError("MultiWorkerMirroredStrategy must be made before any TensorFlow "
                            "work: call zoo.training.multiworker.worker_strategy() first") from None
-        _stop_on_signals()
+        _stop_on_signals()  # again: making the strategy installed TensorFlow's SIGTERM handler
     return _STRATEGY
 
 
@@ -140,7 +133,12 @@ def is_chief(cluster: dict, kind: str, index: int) -> bool:
 def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int], object],
         run, config: dict | None = None):
     """:func:`zoo.training.trainer.fit` under ``MultiWorkerMirroredStrategy``."""
-    from .trainer import save_model_weights, standard_callbacks
+    from .trainer import (
+        diverged_error,
+        save_model_weights,
+        standard_callbacks,
+        uncompiled_copy,
+    )
 
     workers = worker_strategy()
     cluster, kind, index = cluster_task()
@@ -165,12 +163,12 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
     with _collectives_failing_in_one_line():
         diverged = _loop(model, callback_list, train_function, iter(data), run, workers)
     if diverged:
-        raise ZooError("training diverged (the loss is no longer finite): no final weights; "
-                       f"the last finite checkpoint stays in {Path(run.out_dir) / 'backup'}; "
-                       "a lower learning rate (--lr) may help")
+        raise diverged_error(run.out_dir)
     if chief:
         save_model_weights(model, Path(run.out_dir) / "final.weights.h5")
-    return _local_copy(model), history
+    # Outside the strategy: predicting with the distributed model runs collective ops, which
+    # would wait for the workers that have finished (the chief evaluates alone).
+    return uncompiled_copy(model), history
 
 
 @contextlib.contextmanager
@@ -185,14 +183,6 @@ def _collectives_failing_in_one_line():
         raise ZooError(f"another worker stopped or cannot be reached ({type(err).__name__}); "
                        "start the command again on every worker: the run resumes from the "
                        "chief's last checkpoint") from None
-
-
-def _local_copy(model: keras.Model) -> keras.Model:
-    """The trained model outside the strategy: predicting with the distributed one runs
-    collective ops, which wait for workers that have finished (the chief evaluates alone)."""
-    local = model.__class__.from_config(model.get_config())
-    local.set_weights(model.get_weights())
-    return local
 
 
 def _workers(cluster: dict) -> int:
@@ -236,6 +226,8 @@ def _train_function(strategy, model):
 
 def _loop(model, callbacks, train_function, iterator, run, strategy) -> bool:
     """The epochs and steps of Keras' ``fit``, with its callback calls; True if diverged."""
+    from .trainer import loss_is_finite
+
     model.stop_training = False
     model._initial_epoch = 0
     callbacks.on_train_begin()  # the chief's Backup restores its checkpoint here
@@ -248,7 +240,7 @@ def _loop(model, callbacks, train_function, iterator, run, strategy) -> bool:
         for step in range(run.steps_per_epoch):
             callbacks.on_train_batch_begin(step)
             logs = {k: float(v) for k, v in train_function(iterator).items()}
-            diverged = diverged or not math.isfinite(logs.get("loss", 0.0))
+            diverged = diverged or not loss_is_finite(logs)
             callbacks.on_train_batch_end(step, logs)
             if model.stop_training:
                 break

@@ -28,7 +28,6 @@ import itertools
 import json
 import os
 import queue
-import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ from zoo.progress import progress as progress_bar
 from zoo.image import imresize, list_images, luminance, read_image
 from zoo.sr import degrade
 
-from .workers import map_in_workers
+from .workers import map_in_workers, save_npz_atomically
 
 SCALES = (2, 3, 4)  # Sec. 3.3: one network for scale factors 2, 3 and 4
 PATCH_SIZE = 41  # Sec. 4.1
@@ -139,10 +138,7 @@ def cached_patch_bank(files: list[Path], cache_dir: str | os.PathLike, scales=SC
         with np.load(path) as data:
             return PatchBank(data["inputs"], data["targets"], data["scales"])
     bank = make_patch_bank(files, scales, patch_size, stride, progress, downscales, processes)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{socket.gethostname()}.{os.getpid()}.tmp.npz")  # workers
-    np.savez(tmp, inputs=bank.inputs, targets=bank.targets, scales=bank.scales)
-    os.replace(tmp, path)
+    save_npz_atomically(path, inputs=bank.inputs, targets=bank.targets, scales=bank.scales)
     return bank
 
 

@@ -147,7 +147,7 @@ class Backup(keras.callbacks.BackupAndRestore):
                 self.model._initial_epoch = json.loads(f.read())["epoch"]
 
     def on_train_batch_end(self, batch, logs=None):
-        self.diverged = self.diverged or not _finite(logs)
+        self.diverged = self.diverged or not loss_is_finite(logs)
         if not self.diverged:
             super().on_train_batch_end(batch, logs)
 
@@ -166,7 +166,7 @@ class Backup(keras.callbacks.BackupAndRestore):
             {"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
     def on_epoch_end(self, epoch, logs=None):
-        self.diverged = self.diverged or not _finite(logs)
+        self.diverged = self.diverged or not loss_is_finite(logs)
         super().on_epoch_end(epoch, logs)
         if self.save_freq != "epoch":
             self._save_model()
@@ -176,7 +176,7 @@ class LastWeights(keras.callbacks.ModelCheckpoint):
     """``RUN_DIR/last.weights.h5`` after every epoch whose loss is finite."""
 
     def on_epoch_end(self, epoch, logs=None):
-        if _finite(logs):
+        if loss_is_finite(logs):
             super().on_epoch_end(epoch, logs)
 
 
@@ -192,7 +192,7 @@ def _fixed_learning_rate(optimizer) -> float | None:
         return None
 
 
-def _finite(logs) -> bool:
+def loss_is_finite(logs) -> bool:
     loss = (logs or {}).get("loss")
     try:
         return loss is None or math.isfinite(float(loss))
@@ -331,9 +331,7 @@ def fit(build_and_compile: Callable[[], keras.Model], make_data: Callable[[int],
                         callbacks=callbacks, verbose=fit_verbosity(run.verbose),
                         shuffle=False)  # the data pipeline shuffles, with its seed
     if any(getattr(c, "diverged", False) for c in callbacks):
-        raise ZooError(f"training diverged (the loss is no longer finite): no final weights; "
-                       f"the last finite checkpoint stays in {out / 'backup'}; a lower learning "
-                       "rate (--lr) may help")
+        raise diverged_error(out)
     save_model_weights(model, out / "final.weights.h5")
     return model, history
 
@@ -348,10 +346,23 @@ def writes_files(strategy: str) -> bool:
     return is_chief(*cluster_task())
 
 
+def diverged_error(out_dir: Path) -> ZooError:
+    """The one-line error of a run whose loss stopped being finite."""
+    return ZooError("training diverged (the loss is no longer finite): no final weights; the "
+                    f"last finite checkpoint stays in {Path(out_dir) / 'backup'}; a lower "
+                    "learning rate (--lr) may help")
+
+
+def uncompiled_copy(model: keras.Model) -> keras.Model:
+    """The model rebuilt from its config with its weights: no optimizer, no strategy."""
+    bare = model.__class__.from_config(model.get_config())
+    bare.set_weights(model.get_weights())
+    return bare
+
+
 def save_model_weights(model: keras.Model, path: Path) -> None:
     """Save the model's weights alone (no optimizer state): the file that ships."""
-    bare = model.__class__.from_config(model.get_config())  # uncompiled: no optimizer
-    bare.set_weights(model.get_weights())
+    bare = uncompiled_copy(model)
     saving = Path(path).with_name(f"saving.{Path(path).name}")  # then renamed: never half a file
     bare.save_weights(str(saving))
     os.replace(saving, path)

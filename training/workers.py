@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 
 def map_in_workers(fn: Callable, jobs: Sequence, processes: int = 1) -> Iterator:
@@ -21,3 +24,16 @@ def map_in_workers(fn: Callable, jobs: Sequence, processes: int = 1) -> Iterator
 
     with multiprocessing.get_context("spawn").Pool(processes) as pool:
         yield from pool.imap(fn, jobs)
+
+
+def save_npz_atomically(path: str | os.PathLike, **arrays) -> None:
+    """``np.savez(path, **arrays)`` written beside and renamed: a reader never sees half a
+    file, and processes that share the folder (the workers of one multi-worker run) each
+    write their own temporary file, named by host and process."""
+    import numpy as np
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{socket.gethostname()}.{os.getpid()}.tmp.npz")
+    np.savez(tmp, **arrays)
+    os.replace(tmp, path)

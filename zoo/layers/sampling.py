@@ -52,6 +52,11 @@ BORDERS = ("zeros", "clamp")
 def _check(coordinates: str, border: str) -> None:
     if coordinates not in COORDINATES:
         raise ValueError(f"coordinates must be one of {COORDINATES}, not {coordinates!r}")
+    check_border(border)
+
+
+def check_border(border: str) -> None:
+    """Refuse a ``border`` that :func:`bilinear_sample` does not know."""
     if border not in BORDERS:
         raise ValueError(f"border must be one of {BORDERS}, not {border!r}")
 

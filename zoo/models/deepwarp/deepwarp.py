@@ -91,8 +91,8 @@ from keras import ops
 from zoo.layers.base import FixedSizeLayer
 from zoo.layers.initializers import he_normal
 from zoo.layers.sampling import (
-    BORDERS,
     bilinear_sample,
+    check_border,
     coordinate_dtype,
     identity_grid,
 )
@@ -153,8 +153,7 @@ class FlowWarp(keras.layers.Layer):
 
     def __init__(self, border: str = "clamp", **kwargs):
         super().__init__(**kwargs)
-        if border not in BORDERS:
-            raise ValueError(f"border must be one of {BORDERS}, not {border!r}")
+        check_border(border)
         self.border = border
 
     def call(self, image, flow):
