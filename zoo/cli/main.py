@@ -394,8 +394,7 @@ def _texture_nets_sample(generator, out_dir, content, size: int = 256) -> str:
 def _add_train_vdsr(models):
     p = models.add_parser("vdsr", help="VDSR on image folders (the paper's recipe by default)")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="image folders")
-    p.add_argument("--out", required=True, metavar="RUN_DIR",
-                   help="checkpoints, logs, final.weights.h5; run again to resume")
+    _run_options(p)
     p.add_argument("--scales", type=_scales, default=[2, 3, 4])
     p.add_argument("--epochs", type=COUNT, default=80)
     p.add_argument("--steps-per-epoch", type=COUNT, help="default: one pass over the patches")
@@ -423,9 +422,6 @@ def _add_train_vdsr(models):
                    help="biases fixed at zero, as in twtygqyy/pytorch-vdsr (see --clip norm)")
     p.add_argument("--depth", type=_integer(2), default=20)
     p.add_argument("--filters", type=COUNT, default=64)
-    p.add_argument("--seed", type=SEED, default=0)
-    p.add_argument("--strategy", choices=STRATEGIES, default="auto", help=STRATEGY_HELP)
-    p.add_argument("--checkpoint-every", type=COUNT, default=200, metavar="STEPS")
     p.add_argument("--cache-dir", help="where the prepared patches are cached (default RUN_DIR/cache)")
     p.set_defaults(run=_run_train)
 
