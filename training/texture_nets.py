@@ -37,7 +37,6 @@ default here: batch 4 of 128 x 128, 300 steps. Resumable through
 
 from __future__ import annotations
 
-import re
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -311,8 +310,8 @@ def content_files(recipe: TextureRecipe) -> list[str]:
     Every file's header is read, once (about 0.1 ms a file): one that is no image, or of a
     format TensorFlow does not decode, is left out with a warning. Files are then decoded in
     order until one decodes whole, usually just the first: a folder with none would make the
-    endless stream wait forever for a first image. Damaged files further on are skipped by
-    the stream (:func:`_decoder_that_skips_damaged_files`).
+    endless stream wait forever for a first image. A damaged file further on is skipped by
+    the stream (:func:`_content_crops`).
     """
     candidates = [p for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
     readable = [_tf_decodes(p) for p in candidates]
@@ -341,7 +340,8 @@ def _tf_decodes(path: Path) -> bool:
 
 
 def _decodes(path: str) -> bool:
-    """Whether TensorFlow decodes the whole of ``path``."""
+    """Whether TensorFlow decodes the whole of ``path`` (its header may open while its data
+    is cut short)."""
     import tensorflow as tf
 
     try:
@@ -355,53 +355,22 @@ def _content_crops(recipe: TextureRecipe, batch: int, files: list[str]):
     import tensorflow as tf
 
     size = recipe.image_size
-    decode = _decoder_that_skips_damaged_files()
 
-    def crop(image):
-        image = tf.image.convert_image_dtype(image, tf.float32)
+    def load(path):
+        image = tf.image.convert_image_dtype(tf.io.decode_image(
+            tf.io.read_file(path), channels=3, expand_animations=False), tf.float32)
         shape = tf.cast(tf.shape(image)[:2], tf.float32)
         scale = tf.maximum(1.0, size / tf.reduce_min(shape))
         image = tf.image.resize(image, tf.cast(tf.math.ceil(shape * scale), tf.int32))
         return tf.image.random_crop(image, (size, size, 3), seed=recipe.seed)
 
     data = tf.data.Dataset.from_tensor_slices(files).repeat().shuffle(len(files), recipe.seed)
-    data = data.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-    data = data.filter(lambda image: tf.size(image) > 0)
-    return data.map(crop, num_parallel_calls=tf.data.AUTOTUNE).batch(batch, drop_remainder=True)
-
-
-def _decoder_that_skips_damaged_files():
-    """A tf.data map from a path to its uint8 RGB image, or to an empty image where the file
-    does not decode.
-
-    A file whose header opened (:func:`content_files`) but whose data is damaged, such as a
-    truncated download, fails only here. It is skipped rather than ending hours of training,
-    with a warning naming it, once. ``tf.data``'s own ``ignore_errors`` cannot name the file,
-    and the zoo command hides its log. TensorFlow's decoder runs eagerly inside
-    ``tf.py_function``, so the pixels are those of ``tf.io.decode_image``.
-    """
-    import tensorflow as tf
-
-    warned: set[str] = set()
-
-    def decode_eagerly(path):
-        path = path.numpy().decode()
-        try:
-            return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        except tf.errors.OpError as err:
-            if path not in warned:
-                warned.add(path)
-                reason = re.sub(r"\{\{.*?\}\}\s*|\s*\[Op:.*", "", err.message.splitlines()[0])
-                print(f"warning: {path} does not decode and is skipped ({reason})",
-                      file=sys.stderr)
-            return tf.zeros((0, 0, 3), tf.uint8)
-
-    def decode(path):
-        image = tf.py_function(decode_eagerly, [path], tf.uint8)
-        image.set_shape((None, None, 3))
-        return image
-
-    return decode
+    data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    # A file whose header opened but whose data is damaged (a truncated download) fails only
+    # here: it is skipped rather than ending hours of training. Silently: ignore_errors' log
+    # cannot name the file (and the zoo command hides it), and decoding in a tf.py_function to
+    # name it made the process hang at exit while the stream was still open.
+    return data.ignore_errors().batch(batch, drop_remainder=True)
 
 
 def make_data(recipe: TextureRecipe, names, photos: list[str] | None = None):
