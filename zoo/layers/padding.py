@@ -14,7 +14,8 @@ from keras import ops
 
 
 def _pairs(padding) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Keras' ``ZeroPadding2D`` forms: ``p``, ``(rows, cols)`` or ``((top, bottom), (left, right))``."""
+    """``padding`` as ``((top, bottom), (left, right))``, from any of Keras' ``ZeroPadding2D``
+    forms: ``p``, ``(rows, cols)`` or ``((top, bottom), (left, right))``."""
     try:
         if isinstance(padding, int):
             padding = (padding, padding)

@@ -50,7 +50,8 @@ class LanczosDownsampler(keras.layers.Layer):
         channels = x.shape[-1]
         kernel = ops.convert_to_tensor(
             np.repeat(self.kernel[:, :, None, None], channels, axis=2), dtype=x.dtype)
-        return ops.depthwise_conv(replicate_pad(x, self.padding), kernel, strides=self.factor, padding="valid")
+        return ops.depthwise_conv(replicate_pad(x, self.padding), kernel, strides=self.factor,
+                                  padding="valid")
 
     def compute_output_shape(self, input_shape):
         h, w = input_shape[1], input_shape[2]
