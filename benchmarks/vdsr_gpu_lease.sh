@@ -5,7 +5,7 @@
 #
 # then one call of the device tool, with carry [".gpu"] and timeout_s 600:
 #
-#   bash benchmarks/vdsr_gpu_lease.sh A 520       # planned run (benchmarks/vdsr_gpu.py's docstring)
+#   bash benchmarks/vdsr_gpu_lease.sh A 520       # pytorch-vdsr's recipe (vdsr_gpu.py's docstring)
 #   bash benchmarks/vdsr_gpu_lease.sh B 520       # fallback: fine-tune the shipped vdsr_291_h200
 #
 # The number is the deadline in seconds after benchmarks/vdsr_gpu.py starts; keep it 60-80 s
