@@ -314,7 +314,7 @@ def content_files(recipe: TextureRecipe) -> list[str]:
     the stream (:func:`_content_crops`).
     """
     candidates = [p for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
-    readable = [_tf_decodes(p) for p in candidates]
+    readable = [_header_opens(p) for p in candidates]
     files = [str(p) for p, ok in zip(candidates, readable) if ok]
     left_out = [p.name for p, ok in zip(candidates, readable) if not ok]
     if not files:
@@ -324,13 +324,13 @@ def content_files(recipe: TextureRecipe) -> list[str]:
         shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
         print(f"warning: {len(left_out)} of {len(candidates)} files in {recipe.content} cannot "
               f"be opened as images and are left out: {shown}", file=sys.stderr)
-    if not any(_decodes(path) for path in files):  # usually stops at the first file
+    if not any(_decodes_whole(path) for path in files):  # usually stops at the first file
         raise ImageError(f"{recipe.content}: none of the {len(files)} images that open "
                          "decodes (damaged or cut short?)")
     return files
 
 
-def _tf_decodes(path: Path) -> bool:
+def _header_opens(path: Path) -> bool:
     """Whether ``path`` opens as a PNG, JPEG or BMP (its header only)."""
     try:
         with Image.open(path) as image:
@@ -339,13 +339,20 @@ def _tf_decodes(path: Path) -> bool:
         return False
 
 
-def _decodes(path: str) -> bool:
-    """Whether TensorFlow decodes the whole of ``path`` (its header may open while its data
+def _decode(path):
+    """A content photo as the stream reads it: uint8 RGB, decoded by TensorFlow."""
+    import tensorflow as tf
+
+    return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+
+
+def _decodes_whole(path: str) -> bool:
+    """Whether :func:`_decode` reads the whole of ``path`` (its header may open while its data
     is cut short)."""
     import tensorflow as tf
 
     try:
-        tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        _decode(path)
         return True
     except tf.errors.OpError:
         return False
@@ -357,8 +364,7 @@ def _content_crops(recipe: TextureRecipe, batch: int, files: list[str]):
     size = recipe.image_size
 
     def load(path):
-        image = tf.image.convert_image_dtype(tf.io.decode_image(
-            tf.io.read_file(path), channels=3, expand_animations=False), tf.float32)
+        image = tf.image.convert_image_dtype(_decode(path), tf.float32)
         shape = tf.cast(tf.shape(image)[:2], tf.float32)
         scale = tf.maximum(1.0, size / tf.reduce_min(shape))
         image = tf.image.resize(image, tf.cast(tf.math.ceil(shape * scale), tf.int32))
