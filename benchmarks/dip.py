@@ -68,7 +68,7 @@ def center_crop(image: np.ndarray, size: int | None) -> np.ndarray:
 
 
 def fit(problem, task, iterations, seed):
-    from zoo.training.dip import Fit
+    from zoo.models.dip.fit import Fit
 
     start = time.perf_counter()
     result = Fit(problem, task, seed=seed).run(iterations, progress=False)
@@ -77,7 +77,7 @@ def fit(problem, task, iterations, seed):
 
 def run_sr(args, scale=4):
     from zoo.image import imresize, list_images, luminance, modcrop, psnr, read_image, to_uint8
-    from zoo.training.dip_problems import Problem, task_for
+    from zoo.models.dip.problems import Problem, task_for
 
     task = task_for("sr", None, scale)
     iters = max(1, int(task.iterations * args.iter_scale))
@@ -101,7 +101,7 @@ def run_sr(args, scale=4):
 
 def run_single(args, name):
     from zoo.image import read_image
-    from zoo.training.dip_problems import (Problem, add_gaussian_noise, bernoulli_mask,
+    from zoo.models.dip.problems import (Problem, add_gaussian_noise, bernoulli_mask,
                                            mask_from_image, psnr01, task_for)
 
     rng = np.random.default_rng(args.seed + 1)

@@ -100,6 +100,7 @@ def main(argv=None) -> dict:
     import keras
 
     from zoo.models.stn import parameter_counts
+    from zoo.models.stn import distortions
     from zoo.training import stn
 
     kinds = [k.strip().upper() for k in args.only.split(",") if k.strip()]
@@ -114,7 +115,7 @@ def main(argv=None) -> dict:
     results = {"device": device, "backend": keras.backend.backend(), "epochs": args.epochs,
                "batch": args.batch, "optimizer": args.optimizer, "runs": {}}
     for kind in kinds:
-        counts = parameter_counts(stn.mnist_distort.output_size(kind))
+        counts = parameter_counts(distortions.output_size(kind))
         for model_kind in models:
             recipe = stn.STNRecipe(kind=kind, model=model_kind, epochs=args.epochs,
                                    batch_size=args.batch, optimizer=args.optimizer,

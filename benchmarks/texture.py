@@ -5,7 +5,7 @@
     python benchmarks/texture.py --synthesize [--textures a.jpg,b.jpg,...]
                                  [--synth-size 128] [--synth-iters 100] [--sheet sheet.png]
 
-Speed (always): seconds per L-BFGS iteration of :func:`zoo.training.gatys.synthesize_texture`
+Speed (always): seconds per L-BFGS iteration of :func:`zoo.models.texture_nets.gatys.synthesize_texture`
 (backbone ``random``, and ``vgg19`` when its ImageNet weights are in the Keras
 cache) and seconds per Texture Network sample (Keras ``predict_on_batch``,
 batch 1) at each of ``--sizes``, and their ratio: how many generator samples
@@ -110,7 +110,7 @@ def colour_histogram_distance(image: np.ndarray, exemplar: np.ndarray,
 
 def lbfgs_seconds_per_iteration(exemplar, size: int, backbone: str, iterations: int) -> dict:
     """Seconds per L-BFGS iteration between the first and last iteration callbacks."""
-    from zoo.training.gatys import synthesize_texture
+    from zoo.models.texture_nets.gatys import synthesize_texture
 
     stamps = []
     result = synthesize_texture(exemplar, size, backbone, iterations=max(2, iterations),
@@ -174,7 +174,7 @@ def load_generator(weights: str | None):
 
 def speed(args, sizes: list[int]) -> None:
     from zoo.models.texture_nets import size_multiple
-    from zoo.training.gatys import vgg19_cached
+    from zoo.models.texture_nets.gatys import vgg19_cached
     from zoo.models.perceptual import IMAGENET_WEIGHTS
     from zoo.models.perceptual.vgg import keras_home
 
@@ -241,7 +241,7 @@ def texture_paths(names: list[str]) -> list[Path]:
 
 
 def synthesize(args) -> None:
-    from zoo.training.gatys import fit_side, resize_to, synthesize_texture
+    from zoo.models.texture_nets.gatys import fit_side, resize_to, synthesize_texture
 
     names = args.textures.split(",") if args.textures else list(DEFAULT_TEXTURES)
     paths = texture_paths(names)

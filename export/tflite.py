@@ -134,14 +134,6 @@ def _selectively_quantized(tf, converter, debug_batches, float_ops) -> bytes:
     return debugger.get_nondebug_quantized_model()
 
 
-def bundled_images_dir() -> Path:
-    """The photos that ship with the package (``zoo/demo/images``): the default calibration
-    source, never an evaluation set."""
-    from importlib import resources
-
-    return Path(str(resources.files("zoo.demo") / "images"))
-
-
 def write_tflite(data: bytes, out: str | Path) -> Path:
     """Write a converted model to ``out``, creating its folder."""
     out = Path(out)

@@ -102,7 +102,7 @@ def test_demo_sections_named_in_the_cli_exist():
 
 
 def test_demo_text_mask_hides_the_text_only():
-    from zoo.demo.dip import text_mask
+    from zoo.models.dip.demo import text_mask
 
     mask = text_mask((128, 128))
     assert mask.shape == (128, 128, 1) and set(np.unique(mask)) == {0.0, 1.0}

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from zoo.models.dip import TASKS, hourglass, skip
-from zoo.training.dip import Fit, data_term, make_code, padded_size
-from zoo.training.dip_problems import build_problem, mask_from_image, psnr01
+from zoo.models.dip.fit import Fit, data_term, make_code, padded_size
+from zoo.models.dip.problems import build_problem, mask_from_image, psnr01
 
 from conftest import data_dir, run_python, run_zoo
 
@@ -155,7 +155,7 @@ STATEFUL = dataclasses.replace(
 
 
 def test_a_fit_stopped_and_continued_ends_where_an_unbroken_one_does(tmp_path):
-    from zoo.training.dip import FitInterrupted
+    from zoo.models.dip.fit import FitInterrupted
 
     problem = _small_masked_problem()
     unbroken = Fit(problem, STATEFUL, seed=4).run(9, log_every=2, progress=False)
@@ -203,7 +203,7 @@ def test_super_resolution_problem_fits_the_low_resolution_image(rng):
 
 JAX_TRACES = """
 import numpy as np, keras
-from zoo.training.dip import Fit, Problem
+from zoo.models.dip.fit import Fit, Problem
 assert keras.backend.backend() == "jax"
 rng = np.random.default_rng(0)
 fit = Fit(Problem(rng.random((32, 32, 3)).astype("float32")), "demo", seed=0)

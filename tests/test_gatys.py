@@ -1,4 +1,4 @@
-"""Gatys texture synthesis and style transfer (zoo.training.gatys) and `zoo texture` / `zoo style`.
+"""Gatys texture synthesis and style transfer (zoo.models.texture_nets.gatys) and `zoo texture` / `zoo style`.
 
 Tiny images, a small random backbone or a VGG19 with ``weights=None``, tens of iterations:
 each test checks an effect (losses fall, colours move towards the exemplar, Cb/Cr kept).
@@ -16,7 +16,7 @@ from zoo.image import imresize, read_image, rgb2ycbcr, write_image
 from zoo.models.perceptual import VGG19, RandomMultiscale
 from zoo.training import gatys
 from zoo.image import as_rgb01
-from zoo.training.gatys import resize_to, synthesize_texture, transfer_style
+from zoo.models.texture_nets.gatys import resize_to, synthesize_texture, transfer_style
 
 
 def small_backbone():

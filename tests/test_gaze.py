@@ -1,4 +1,4 @@
-"""Gaze correction in photos (zoo.gaze), the landmark-input phone model and its export."""
+"""Gaze correction in photos (zoo.models.deepwarp.gaze), the landmark-input phone model and its export."""
 
 import numpy as np
 import pytest
@@ -71,7 +71,7 @@ def test_landmarks_from_box_find_a_rendered_pupil():
     """On rendered eyes with a box sized like a Haar eye box, the pupil estimate lands in the
     iris: median error under 5% of the eye width, every one under 15% (a dark brown iris
     hides its pupil)."""
-    from zoo.gaze import CORNER_SPAN, landmarks_from_box
+    from zoo.models.deepwarp.gaze import CORNER_SPAN, landmarks_from_box
 
     size = (123, 153)
     errors = []
@@ -92,7 +92,7 @@ def test_landmarks_from_box_find_a_rendered_pupil():
 def test_blend_eye_warps_inside_the_box_only():
     """Zero flow changes nothing; a constant flow shifts the middle of the box exactly
     (a linear ramp is reproduced by bilinear sampling); outside the box nothing moves."""
-    from zoo.gaze import blend_eye
+    from zoo.models.deepwarp.gaze import blend_eye
 
     ys, xs = np.mgrid[0:60, 0:80].astype(np.float64)
     photo = np.stack([xs / 80, ys / 60, 0.5 + 0 * xs], -1)
@@ -113,7 +113,7 @@ def test_blend_eye_warps_inside_the_box_only():
 
 
 def test_eyes_found_in_the_bundled_photo():
-    from zoo.gaze import detect_eye_boxes, find_eyes
+    from zoo.models.deepwarp.gaze import detect_eye_boxes, find_eyes
 
     image = astronaut()
     boxes = detect_eye_boxes(image)
@@ -127,7 +127,7 @@ def test_eyes_found_in_the_bundled_photo():
 
 
 def test_no_face_is_a_clear_error():
-    from zoo.gaze import EyeNotFoundError, find_eyes
+    from zoo.models.deepwarp.gaze import EyeNotFoundError, find_eyes
 
     with pytest.raises(EyeNotFoundError, match="no face found"):
         find_eyes(np.full((200, 200, 3), 128, np.uint8))
@@ -136,7 +136,7 @@ def test_no_face_is_a_clear_error():
 def test_redirect_gaze_identity_model_leaves_the_photo_alone(rng):
     """A fresh DeepWarp is the identity (zero flow, gate 0): the photo comes back unchanged;
     a perturbed one changes pixels inside the eye boxes only."""
-    from zoo.gaze import redirect_gaze
+    from zoo.models.deepwarp.gaze import redirect_gaze
     from zoo.models.deepwarp import build
 
     image = astronaut()

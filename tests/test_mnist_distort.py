@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from zoo.errors import ZooError
+from zoo.models.stn import distortions as dist
 from zoo.training import mnist_distort as md
 
 from conftest import data_dir, run_python
@@ -86,10 +87,10 @@ def test_a_quarter_turn_is_rot90_and_angles_turn_counter_clockwise(digits):
     x = digits / np.float32(255)
     n = len(x)
     for angle, k in [(90, 1), (-90, -1)]:
-        out = md.apply_distortion(digits, "R", {"angle": np.full(n, float(angle))})
+        out = dist.apply_distortion(digits, "R", {"angle": np.full(n, float(angle))})
         np.testing.assert_allclose(out, np.rot90(x, k, axes=(1, 2)), atol=1e-6)
     angle = np.full(n, 30.0)  # off the pixel grid: the mass centroid turns with the digit
-    out = md.apply_distortion(digits, "R", {"angle": angle})
+    out = dist.apply_distortion(digits, "R", {"angle": angle})
     before, mass_in = centroid(x)
     after, mass_out = centroid(out)
     whole = mass_out > 0.99 * mass_in  # no stroke turned out of the 28x28 frame
@@ -101,23 +102,23 @@ def test_a_quarter_turn_is_rot90_and_angles_turn_counter_clockwise(digits):
 def test_identity_parameters_reproduce_the_input_exactly(digits):
     x = digits / np.float32(255)
     for kind in ("R", "P", "E"):
-        out = md.apply_distortion(digits, kind, md.identity_params(kind, len(x)))
+        out = dist.apply_distortion(digits, kind, dist.identity_params(kind, len(x)))
         assert out.dtype == np.float32
         np.testing.assert_array_equal(out, x)
-    out = md.apply_distortion(digits, "RTS", md.identity_params("RTS", len(x)))
+    out = dist.apply_distortion(digits, "RTS", dist.identity_params("RTS", len(x)))
     assert out.shape == (len(x), 42, 42)
     np.testing.assert_array_equal(out[:, 7:35, 7:35], x)  # centred on the 42x42 canvas
     assert out.sum() == pytest.approx(x.sum(), rel=1e-6)  # nothing else on it
 
 
 def test_rts_is_42x42_and_the_centroid_moves_by_the_sampled_transform(digits):
-    params = md.sample_params("RTS", len(digits), np.random.default_rng(3))
+    params = dist.sample_params("RTS", len(digits), np.random.default_rng(3))
     assert np.abs(params["angle"]).max() <= 45
     assert params["scale"].min() >= 0.7 and params["scale"].max() <= 1.2
     room = (42 - 28 * params["scale"]) / 2
     assert (np.abs(params["shift"]) <= room[:, None]).all()
     assert np.abs(params["shift"]).max() > 8  # uses the room it has
-    out = md.apply_distortion(digits, "RTS", params)
+    out = dist.apply_distortion(digits, "RTS", params)
     assert out.shape == (len(digits), 42, 42) and out.dtype == np.float32
     before, mass_in = centroid(digits / 255.0)
     after, mass_out = centroid(out)
@@ -130,39 +131,39 @@ def test_rts_is_42x42_and_the_centroid_moves_by_the_sampled_transform(digits):
 def test_projective_and_elastic_without_noise_are_the_identity_and_move_with_their_offsets(digits):
     x = digits[:20] / np.float32(255)
     for kind, key in [("P", "corners"), ("E", "offsets")]:
-        params = md.identity_params(kind, len(x))
-        np.testing.assert_array_equal(md.apply_distortion(x, kind, params), x)
+        params = dist.identity_params(kind, len(x))
+        np.testing.assert_array_equal(dist.apply_distortion(x, kind, params), x)
         params[key][...] = (2.0, -3.0)  # every corner / control point 2 down, 3 left
         shifted = np.zeros_like(x)
         shifted[:, 2:, :25] = x[:, :26, 3:]
-        np.testing.assert_allclose(md.apply_distortion(x, kind, params), shifted, atol=1e-5)
+        np.testing.assert_allclose(dist.apply_distortion(x, kind, params), shifted, atol=1e-5)
     # P: only scaling (zero corner noise) shrinks the digit about the centre
     params = {"scale": np.full(len(x), 0.8), "corners": np.zeros((len(x), 4, 2))}
     before, mass_in = centroid(x)
-    after, mass_out = centroid(md.apply_distortion(x, "P", params))
+    after, mass_out = centroid(dist.apply_distortion(x, "P", params))
     assert np.abs(after - (13.5 + 0.8 * (before - 13.5))).max() < 0.2  # no antialiasing
     assert np.abs(mass_out / mass_in / 0.64 - 1).max() < 0.05
 
 
 def test_random_distortions_have_the_papers_ranges_and_reproduce_from_the_seed(digits):
     for kind, size in [("R", 28), ("RTS", 42), ("P", 28), ("E", 28)]:
-        a = md.distort(digits, kind, np.random.default_rng(5))
-        b = md.distort(digits, kind, np.random.default_rng(5))
-        c = md.distort(digits, kind, np.random.default_rng(6))
+        a = dist.distort(digits, kind, np.random.default_rng(5))
+        b = dist.distort(digits, kind, np.random.default_rng(5))
+        c = dist.distort(digits, kind, np.random.default_rng(6))
         assert a.shape == (len(digits), size, size) and a.dtype == np.float32
         assert a.min() >= 0 and a.max() <= 1 and a.max() > 0.9
         np.testing.assert_array_equal(a, b)
         assert np.abs(a - c).mean() > 0.01
-    p = md.sample_params("P", 4000, np.random.default_rng(0))
+    p = dist.sample_params("P", 4000, np.random.default_rng(0))
     assert p["corners"].std() == pytest.approx(5.0, rel=0.03)
     assert 0.75 <= p["scale"].min() and p["scale"].max() <= 1.0
-    e = md.sample_params("E", 4000, np.random.default_rng(0))
+    e = dist.sample_params("E", 4000, np.random.default_rng(0))
     assert e["offsets"].shape == (4000, 16, 2)
     assert e["offsets"].std() == pytest.approx(1.5, rel=0.03)
-    r = md.sample_params("R", 4000, np.random.default_rng(0))["angle"]
+    r = dist.sample_params("R", 4000, np.random.default_rng(0))["angle"]
     assert -90 <= r.min() < -89 and 89 < r.max() <= 90
     with pytest.raises(ValueError, match="unknown distortion 'T'"):
-        md.distort(digits, "T", np.random.default_rng(0))
+        dist.distort(digits, "T", np.random.default_rng(0))
 
 
 def test_split_trains_on_fresh_distortions_and_tests_on_a_fixed_set(mnist):

@@ -216,3 +216,41 @@ def evaluate(model: keras.Model, n_pairs: int = 500, seed: int = EVAL_SEED,
         baseline.append(np.mean(np.square(part["input"] - part["target"]), axis=(1, 2, 3)))
     return {"model": float(np.concatenate(errors).mean()),
             "no_warp": float(np.concatenate(baseline).mean()), "n_pairs": n}
+
+
+# -- what `zoo export deepwarp` calibrates and validates on (Family.export) ----------------
+# int8 calibration uses rendered eye pairs drawn with CALIBRATION_SEED, which neither
+# training (seed 0) nor evaluation (EVAL_SEED) uses; validation is another held-out draw.
+CALIBRATION_SEED = 2_000_003
+VALIDATION_SEED = 3_000_017
+CALIBRATION_PAIRS = 64
+VALIDATION_PAIRS = 32
+
+
+def _angle_dims(model) -> int:
+    return model.inputs[2].shape[-1]
+
+
+def rendered_inputs(n: int, seed: int, angle_dims: int = 1) -> tuple[list[np.ndarray], np.ndarray]:
+    """``([image, landmarks, angle], target)`` for ``n`` procedural eye pairs (the inputs of
+    :func:`zoo.models.deepwarp.landmark_model`, the phone model)."""
+    pairs = render_pairs(n, seed)
+    angle = pairs["redirection"][:, 1:] if angle_dims == 1 else pairs["redirection"]
+    return [pairs["input"], pairs["landmarks"], angle], pairs["target"]
+
+
+def calibration_batches(model, images=None, size=None, n: int = CALIBRATION_PAIRS
+                        ) -> list[list[np.ndarray]]:
+    """Single-pair batches, one list of three arrays each, for ``representative_dataset``."""
+    inputs, _ = rendered_inputs(n, CALIBRATION_SEED, _angle_dims(model))
+    return [[x[i:i + 1] for x in inputs] for i in range(n)]
+
+
+def validation_pairs(model, images=None, size=None):
+    """Held-out rendered pairs: the phone model's inputs and the true redirected eyes."""
+    return rendered_inputs(VALIDATION_PAIRS, VALIDATION_SEED, _angle_dims(model))
+
+
+def export_report(model, inputs, target) -> dict:
+    """The task's own figure beside Keras-vs-TFLite: the error of not warping at all."""
+    return {"mse_no_warp": float(np.mean((inputs[0] - target) ** 2))}

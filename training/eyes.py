@@ -38,15 +38,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-PATCH_SIZE = (41, 51)  # (H, W), see the module docstring
-NUM_LANDMARKS = 7
-LANDMARK_NAMES = ("corner_left", "upper_left", "upper_right", "corner_right",
-                  "lower_right", "lower_left", "pupil")
+from zoo.models.deepwarp.eyes import (LANDMARK_NAMES, MAX_ANGLE, NUM_LANDMARKS, PATCH_SIZE,
+                                      anchor_maps, box_landmarks, crop_eye, eye_box)
+
 EYEBALL = 0.40  # eyeball radius / corner distance: 12 mm / ~30 mm palpebral fissure
 UPPER_LID_FOLLOW = 0.8  # upper-lid shift per unit of the iris's vertical shift
 LOWER_LID_FOLLOW = 0.3  # the lower lid follows less
 SUPERSAMPLE = 4  # sub-pixels per pixel side, for anti-aliased edges
-MAX_ANGLE = 15.0  # degrees: gaze angles and redirections stay within +-15, as the paper's Fig. 1
 
 
 @dataclass(frozen=True)
@@ -408,23 +406,6 @@ def tf_dataset(seed: int, batch: int, steps: int | None = None, size=PATCH_SIZE,
         output_signature=signature)
 
 
-def anchor_maps(landmarks: np.ndarray, size=PATCH_SIZE) -> np.ndarray:
-    """DeepWarp's landmark input: two maps per landmark, (H, W, 2K) float32.
-
-    Channel ``2k`` is ``(x - x_k) / W`` and ``2k + 1`` is ``(y - y_k) / H`` at
-    pixel ``(x, y)``: the offset of the pixel from landmark ``k``, normalised by
-    the patch size, as the first author's ``deepwarp.AnchorsToMaps`` computes it
-    (ddtm/deep-smile-warp). Batched landmarks (N, K, 2) give (N, H, W, 2K).
-    """
-    h, w = size
-    marks = np.asarray(landmarks, np.float64)
-    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
-    lead = marks.shape[:-2]
-    mx = marks[..., 0].reshape(lead + (1, 1, -1))
-    my = marks[..., 1].reshape(lead + (1, 1, -1))
-    dx, dy = (xs[..., None] - mx) / w, (ys[..., None] - my) / h
-    return np.stack([dx, dy], axis=-1).reshape(lead + (h, w, 2 * marks.shape[-2])).astype(
-        np.float32)
 
 
 # -- Columbia Gaze Data Set ---------------------------------------------------------------
@@ -484,40 +465,10 @@ def columbia_pairs(files, vertical: bool = True, max_angle: float = MAX_ANGLE):
     return pairs
 
 
-def eye_box(landmarks: np.ndarray, size=PATCH_SIZE, scale: float = 1.5,
-            corners=(0, 3)) -> tuple[float, float, float, float]:
-    """Crop box (x0, y0, x1, y1), in continuous coordinates (pixel j spans [j, j + 1]).
-
-    Centred on the midpoint of the two eye corners, ``scale`` times their distance
-    wide, with the patch's aspect ratio; axis-aligned (Columbia heads are upright).
-    ``scale`` 1.5 matches the renderer, whose eye spans 0.58-0.70 of the patch.
-    """
-    h, w = size
-    a, b = np.asarray(landmarks, np.float64)[list(corners)]
-    cx, cy = (a + b) / 2 + 0.5
-    width = scale * float(np.hypot(*(b - a)))
-    height = width * h / w
-    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
 
 
-def crop_eye(image: np.ndarray, box, size=PATCH_SIZE) -> np.ndarray:
-    """The ``box`` of a uint8 (H, W, 3) image resized to ``size`` with Pillow (bicubic), float32."""
-    from PIL import Image
-
-    h, w = size
-    patch = Image.fromarray(np.asarray(image, np.uint8)).transform(
-        (w, h), Image.Transform.EXTENT, tuple(float(v) for v in box),
-        resample=Image.Resampling.BICUBIC)
-    return np.asarray(patch, np.float32) / 255.0
 
 
-def box_landmarks(landmarks: np.ndarray, box, size=PATCH_SIZE) -> np.ndarray:
-    """Landmarks in image pixels -> pixels of the patch that :func:`crop_eye` makes of ``box``."""
-    h, w = size
-    x0, y0, x1, y1 = box
-    marks = np.asarray(landmarks, np.float64) + 0.5
-    out = (marks - [x0, y0]) * [w / (x1 - x0), h / (y1 - y0)] - 0.5
-    return out.astype(np.float32)
 
 
 def load_columbia(root, find_eyes: Callable[[np.ndarray], list] | None = None,

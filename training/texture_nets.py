@@ -51,7 +51,7 @@ from zoo.image.io import as_rgb01, list_images, read_image
 from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
-from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise
+from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise, sample
 
 from .trainer import RunConfig, fit, writes_files
 
@@ -427,13 +427,6 @@ def load_generator(recipe: TextureRecipe, path: str | Path) -> keras.Model:
     generator = TextureNetwork(**recipe.generator_config(), name="generator")
     generator.load_weights(str(path))
     return generator
-
-
-def sample(model: keras.Model, size, n: int = 1, seed: int | None = 0,
-           content: np.ndarray | None = None) -> np.ndarray:
-    """``n`` samples ``(n, H, W, 3)`` in [0, 1] of ``size`` (int or (H, W)) from fresh noise."""
-    inputs = generator_inputs(model, size, n, seed, content)
-    return np.asarray(model(inputs, training=False))
 
 
 def texture_loss(images, texture: np.ndarray, extractor: keras.Model, layers) -> np.ndarray:

@@ -21,23 +21,33 @@ from pathlib import Path
 
 from zoo.errors import ZooError, summarize
 
-CUSTOM_OBJECT_MODULES = (
+SHARED_CUSTOM_OBJECT_MODULES = (
     "zoo.layers",  # instance norm, padding, sampler, Lanczos, DIP's state layers
-    "zoo.models.deepwarp.deepwarp",
-    "zoo.models.perceptual.preprocessing",
-    "zoo.models.stn.stn",
-    "zoo.models.texture_nets.generator",
-    "zoo.training.losses",  # a compiled model's loss, metric and optimizer
-    "zoo.training.optimizers",
-    "zoo.training.stn",
-    "zoo.training.texture_nets",
+    "zoo.models.perceptual.preprocessing",  # the VGG extractors' built-in preprocessing
 )
-"""Every module that registers a Keras-serializable class of the zoo."""
+"""Modules of Keras classes that no one family owns; each family names its own
+(``Family.custom_objects``)."""
+
+
+def custom_object_modules() -> tuple[str, ...]:
+    """Every module that registers a Keras-serializable class of the zoo's models.
+
+    Read from the family declarations. A model compiled by a training recipe also
+    names that recipe's loss and optimizer classes, which only the recipe's module
+    registers (``import zoo.training.vdsr``); ``zoo.load_model(path, compile=False)``
+    loads such a model without them.
+    """
+    from zoo.models import families
+
+    modules = list(SHARED_CUSTOM_OBJECT_MODULES)
+    for family in families().values():
+        modules.extend(m for m in family.custom_objects if m not in modules)
+    return tuple(modules)
 
 
 def register_custom_objects() -> None:
-    """Import every module of :data:`CUSTOM_OBJECT_MODULES`, registering their classes."""
-    for name in CUSTOM_OBJECT_MODULES:
+    """Import every module of :func:`custom_object_modules`, registering their classes."""
+    for name in custom_object_modules():
         importlib.import_module(name)
 
 

@@ -376,10 +376,10 @@ def _texture_nets_sample(generator, out_dir, content, size: int = 256) -> str:
     """Write ``RUN_DIR/sample.png``: a fresh texture, or a content crop beside its stylization."""
     import numpy as np
 
-    from zoo.export.texture_nets import content_crops
+    from zoo.models.texture_nets.export import content_crops
     from zoo.image import write_image
     from zoo.models.texture_nets import size_multiple
-    from zoo.training.texture_nets import sample
+    from zoo.models.texture_nets import sample
 
     m = size_multiple(generator)
     size = max(size // m * m, m)
@@ -520,11 +520,9 @@ def _add_export(commands):
 
 
 def _uses_content_images(family: str, model) -> bool:
-    if family == "texture_nets":
-        from zoo.export.texture_nets import is_stylization
+    from zoo.export.family import uses_images
 
-        return is_stylization(model)
-    return family == "vdsr"
+    return uses_images(family, model)
 
 
 EXPORT_WARN_PSNR = 30.0  # dB against Keras; measured int8: DeepWarp 33, Texture Network 11
@@ -551,18 +549,10 @@ def _run_export(args):
     print(f"converting {args.weights or args.preset or args.model} to .tflite ({args.quantize}"
           + (", calibrated: up to a minute on 2 cores)" if args.quantize == "int8" else ")"),
           flush=True)
-    if args.model == "deepwarp":
-        from zoo.export.deepwarp import export_deepwarp
+    from zoo.export.family import export_model
 
-        report = export_deepwarp(model, args.quantize, args.out)
-    elif args.model == "texture_nets":
-        from zoo.export.texture_nets import export_texture_net
-
-        report = export_texture_net(model, args.quantize, args.out, args.size, args.calibration)
-    else:
-        from zoo.export.vdsr import export_vdsr
-
-        report = export_vdsr(model, args.quantize, args.out, args.calibration)
+    report = export_model(args.model, model, args.quantize, args.out, args.calibration,
+                          args.size if args.model == "texture_nets" else None)
     print(f"wrote {args.out} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}); "
           f"against Keras: max |diff| {report['max_abs']:.4g}, mean {report['mean_abs']:.3g}, "
           f"PSNR {report['psnr']:.2f} dB")
@@ -724,7 +714,7 @@ def _run_dip(args):
 
     from zoo.image import read_image, write_image
     from zoo.models.dip import TASKS
-    from zoo.training.dip_problems import build_problem, psnr01, task_for
+    from zoo.models.dip.problems import build_problem, psnr01, task_for
 
     out = Path(args.out)
     _check_output(out, inputs=[args.image, args.mask, args.clean])
@@ -740,7 +730,7 @@ def _run_dip(args):
     task = task_for(args.task, args.preset, args.scale)
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
-    from zoo.training.dip import Fit, FitInterrupted, clear_state
+    from zoo.models.dip.fit import Fit, FitInterrupted, clear_state
 
     fit = Fit(problem, task, seed=args.seed)
     print(f"Deep Image Prior {args.task}: {task.description}; {fit.net.count_params():,} "
@@ -775,7 +765,7 @@ def _run_dip(args):
 
 # ---------------------------------------------------------------- gaze
 # The largest redirection DeepWarp saw in training, beyond which the net extrapolates:
-# zoo.training.eyes.MAX_ANGLE (not imported here, so that parsing stays light; a test ties them).
+# zoo.models.deepwarp.eyes.MAX_ANGLE (not imported here, so that parsing stays light; a test ties them).
 MAX_REDIRECTION = 15.0
 
 
@@ -796,7 +786,7 @@ def _add_gaze(commands):
 def _run_gaze(args):
     import numpy as np
 
-    from zoo.gaze import find_eyes, redirect_gaze
+    from zoo.models.deepwarp.gaze import find_eyes, redirect_gaze
     from zoo.image import as_rgb, read_image, write_image
 
     _check_output(args.output, inputs=[args.input])
@@ -892,7 +882,7 @@ def _gatys_run(args, label, make):
 
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
-    from zoo.training.fit_state import clear_state
+    from zoo.fit_state import clear_state
 
     state = _state_dir(args)
     result = make(iterations=args.iters, optimizer=args.optimizer, learning_rate=args.lr,
@@ -932,7 +922,7 @@ def _run_texture(args):
     _state_dir(args)
     exemplar = read_image(args.source)
     from zoo.image import as_rgb01
-    from zoo.training.gatys import fit_side, resize_to, synthesize_texture
+    from zoo.models.texture_nets.gatys import fit_side, resize_to, synthesize_texture
 
     exemplar = as_rgb01(exemplar, args.source)
     if args.exemplar_size:
@@ -948,7 +938,7 @@ def _run_style(args):
     _check_writable(args.json)
     _state_dir(args)
     content, style = read_image(args.content), read_image(args.style)
-    from zoo.training.gatys import transfer_style
+    from zoo.models.texture_nets.gatys import transfer_style
 
     return _gatys_run(args, "style", lambda **common: transfer_style(
         content, style, args.backbone, content_weight=args.content_weight,

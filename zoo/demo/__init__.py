@@ -1,7 +1,7 @@
 """``zoo demo``: every model that has pretrained weights, on images bundled with the package.
 
-Each model contributes a section (``SECTIONS``); a section whose weights are
-absent says so in the gallery instead of failing. The output folder gets the
+Each family declares its section (``Family.demo``, read by :func:`sections`); a
+section whose weights are absent says so in the gallery instead of failing. The output folder gets the
 PNGs and an ``index.html`` that shows them side by side with their scores.
 """
 
@@ -11,20 +11,25 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from zoo.demo.dip import dip_section
 from zoo.demo.gallery import Section, write_gallery
-from zoo.demo.gaze import gaze_section
-from zoo.demo.stn import stn_section
-from zoo.demo.texture import texture_section
-from zoo.demo.vdsr import vdsr_section
+from zoo.family import resolve
 
-SECTIONS = {"vdsr": vdsr_section, "dip": dip_section, "stn": stn_section, "gaze": gaze_section,
-            "texture": texture_section}
+
+def sections() -> dict[str, str]:
+    """``{section name: reference to its function}``, from the family declarations."""
+    from zoo.models import families
+
+    return {f.demo.name: f.demo.section for f in families().values() if f.demo is not None}
+
+
+def bundled_images_dir() -> Path:
+    """The photos that ship with the package (``zoo/demo/images``): the demo's inputs and the
+    default int8 calibration source of ``zoo export``, never an evaluation set."""
+    return Path(str(resources.files("zoo.demo") / "images"))
 
 
 def demo_images() -> list[Path]:
-    folder = resources.files("zoo.demo") / "images"
-    return sorted(Path(str(p)) for p in folder.iterdir() if str(p).endswith(".png"))
+    return sorted(p for p in bundled_images_dir().iterdir() if p.suffix == ".png")
 
 
 def run_demo(out: str | Path = "zoo_demo", only: list[str] | None = None) -> Path:
@@ -32,15 +37,15 @@ def run_demo(out: str | Path = "zoo_demo", only: list[str] | None = None) -> Pat
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     sections: list[Section] = []
-    for name, make in SECTIONS.items():
+    for name, reference in sections().items():
         if only is not None and name not in only:
             continue
         start = time.perf_counter()
-        section = make(demo_images(), out)
+        section = resolve(reference)(demo_images(), out)
         section.seconds = time.perf_counter() - start
         print(f"{section.title}: {section.status} ({section.seconds:.1f} s)")
         sections.append(section)
     return write_gallery(out, sections)
 
 
-__all__ = ["run_demo", "demo_images", "SECTIONS"]
+__all__ = ["bundled_images_dir", "demo_images", "run_demo", "sections"]

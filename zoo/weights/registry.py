@@ -1,7 +1,7 @@
 """The registry of models and their pretrained weights.
 
-Every family in :data:`zoo.models.FAMILIES` exposes ``build(**config)`` and a
-``PRESETS`` dict. A preset names one weights file by its sha256; the file
+Every family declared in :mod:`zoo.models` (``FAMILY = Family(...)``) has a
+builder and a ``presets`` dict. A preset names one weights file by its sha256; the file
 either ships inside the package (``zoo/weights/files``) or is downloaded once
 from ``url`` into the Keras cache (``~/.keras/models/zoo``, moved by
 ``$KERAS_HOME``) with ``keras.utils.get_file``. A file whose checksum differs is
@@ -15,7 +15,6 @@ the trainers record the family and the builder's arguments (``model`` and
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import warnings
@@ -24,7 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from zoo.errors import ModelArgumentError, WeightsError, summarize
-from zoo.models import FAMILIES
+from zoo.models import FAMILIES, families, family_module
 
 CACHE_SUBDIR = os.path.join("models", "zoo")
 
@@ -44,16 +43,18 @@ class Preset:
     metrics: dict = field(default_factory=dict)
 
 
-def _family_module(family: str):
-    if family not in FAMILIES:
-        raise WeightsError(f"unknown model {family!r}; known: {', '.join(sorted(FAMILIES))}")
-    return importlib.import_module(FAMILIES[family])
+def _family(name: str):
+    """The declaration (:class:`zoo.family.Family`) of family ``name``."""
+    every = families()
+    if name not in every:
+        raise WeightsError(f"unknown model {name!r}; known: {', '.join(sorted(every))}")
+    return every[name]
 
 
 def presets(family: str) -> list[Preset]:
     """The presets of one family, default (first) first."""
-    module = _family_module(family)
-    return [Preset(name=name, family=family, **spec) for name, spec in module.PRESETS.items()]
+    return [Preset(name=name, family=family, **spec)
+            for name, spec in _family(family).presets.items()]
 
 
 def available_presets() -> dict[str, Preset]:
@@ -146,7 +147,7 @@ def build(name: str, **config):
     merged = dict(preset.config) if preset else {}
     merged.update(config)
     try:
-        return _family_module(family).build(**merged)
+        return _family(family).build(**merged)
     except TypeError as err:  # a misspelt argument (dept=3): one line, not a traceback
         if "unexpected keyword argument" not in str(err):
             raise
@@ -171,7 +172,7 @@ def load(name: str, weights: str | os.PathLike | None = "default", **config):
         return load(weights, "default", **config)  # a preset's weights, named as on the CLI
     if weights == "default":
         if preset is None:
-            reason = getattr(_family_module(family), "NO_WEIGHTS", None)
+            reason = _family(family).no_weights
             raise WeightsError(
                 f"{family} has no pretrained weights" + (f": {reason}" if reason else
                                                          " yet (see `zoo list`)")
@@ -265,8 +266,8 @@ def _load_strictly(model, path: Path) -> None:
 def list_models() -> list[dict]:
     """One record per family: name, description, presets with their status."""
     rows = []
-    for family, module_name in FAMILIES.items():
-        module = importlib.import_module(module_name)
+    for family, declaration in families().items():
+        module = family_module(family)
         paper = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
         entries = []
         for p in presets(family):
@@ -275,5 +276,5 @@ def list_models() -> list[dict]:
             entries.append({"name": p.name, "description": p.description, "where": where,
                             "card": p.card, "metrics": p.metrics})
         rows.append({"name": family, "paper": paper, "presets": entries,
-                     "no_weights": getattr(module, "NO_WEIGHTS", None)})
+                     "no_weights": declaration.no_weights})
     return rows

@@ -8,7 +8,27 @@ Resynthesis for Gaze Manipulation", ECCV 2016 (https://arxiv.org/abs/1607.07215)
 so that listing presets stays fast.
 """
 
+from zoo.family import Demo, ExportSpec, Family
 from zoo.models.deepwarp.presets import PRESETS
+
+FAMILY = Family(
+    name="deepwarp",
+    papers=("Ganin, Kononenko, Sungatullina, Lempitsky, \"DeepWarp: Photorealistic Image "
+            "Resynthesis for Gaze Manipulation\", ECCV 2016",),
+    builders={"DeepWarp": "zoo.models.deepwarp.deepwarp:build",
+              "landmark_model": "zoo.models.deepwarp.deepwarp:landmark_model"},
+    presets=PRESETS,
+    recipe="zoo.training.deepwarp",
+    export=ExportSpec(
+        phone_model="zoo.models.deepwarp.deepwarp:landmark_model",
+        calibration="zoo.training.deepwarp:calibration_batches",  # rendered eyes (the recipe's)
+        validation="zoo.training.deepwarp:validation_pairs",
+        report="zoo.training.deepwarp:export_report",
+    ),
+    demo=Demo("gaze", "zoo.models.deepwarp.demo:gaze_section"),
+    commands=("zoo.cli.gaze",),
+    custom_objects=("zoo.models.deepwarp.deepwarp",),
+)
 
 _LAZY = ("DeepWarp", "build", "flow_model", "flow_to_colour", "landmark_model", "AnchorMaps",
          "FlowWarp", "LightnessCorrection", "TileToImage")
@@ -22,4 +42,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [*_LAZY, "PRESETS"]
+__all__ = [*_LAZY, "FAMILY", "PRESETS"]

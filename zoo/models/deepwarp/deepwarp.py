@@ -8,7 +8,7 @@ learned colour (the lightness correction module, LCM, Sec. 3.2).
 Inputs (all float32):
 
 * ``image``: the eye patch (H, W, 3) in [0, 1], default 41 x 51 (H x W);
-* ``anchors``: the landmark maps (H, W, 2K) of :func:`zoo.training.eyes.anchor_maps`
+* ``anchors``: the landmark maps (H, W, 2K) of :func:`zoo.models.deepwarp.eyes.anchor_maps`
   (K = 7 landmarks: 14 channels);
 * ``angle``: the redirection angle in degrees, 1 value (vertical only, as the
   paper's main models) or 2 (yaw, pitch).
@@ -126,7 +126,7 @@ class TileToImage(FixedSizeLayer):
 class AnchorMaps(FixedSizeLayer):
     """(B, K, 2) landmarks (x, y in patch pixels) -> (B, H, W, 2K) anchor maps.
 
-    The Keras twin of :func:`zoo.training.eyes.anchor_maps` (channel ``2k`` is
+    The Keras twin of :func:`zoo.models.deepwarp.eyes.anchor_maps` (channel ``2k`` is
     ``(x - x_k) / W``, ``2k + 1`` is ``(y - y_k) / H``), so that a phone feeds
     the 7 landmarks and not 14 full-size maps. Builtin TFLite ops only (SUB, MUL).
     """

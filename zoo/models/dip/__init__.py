@@ -9,10 +9,24 @@ are no pretrained weights: every image is its own fit (``zoo dip ...``).
     >>> net = skip(**TASKS["denoising"].network, image_shape=(512, 512))
 """
 
-from zoo.models.dip.presets import TASKS, DIPTask
+from zoo.family import Demo, Family
+from zoo.models.dip.tasks import TASKS, DIPTask
 
 PRESETS: dict = {}  # fitted per image: nothing to download
 NO_WEIGHTS = "fitted to each image by `zoo dip` (Deep Image Prior has no pretrained weights)"
+
+FAMILY = Family(
+    name="dip",
+    papers=("Ulyanov, Vedaldi, Lempitsky, \"Deep Image Prior\", CVPR 2018",),
+    builders={"build": "zoo.models.dip.architectures:build",
+              "skip": "zoo.models.dip.architectures:skip",
+              "hourglass": "zoo.models.dip.architectures:hourglass",
+              "unet": "zoo.models.dip.architectures:unet"},
+    presets=PRESETS,
+    no_weights=NO_WEIGHTS,
+    demo=Demo("dip", "zoo.models.dip.demo:dip_section"),
+    commands=("zoo.cli.dip",),
+)
 
 ARCHITECTURES = ("skip", "hourglass", "unet")
 
@@ -25,5 +39,5 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ARCHITECTURES", "DIPTask", "NO_WEIGHTS", "PRESETS", "TASKS", "build", "hourglass",
+__all__ = ["ARCHITECTURES", "DIPTask", "FAMILY", "NO_WEIGHTS", "PRESETS", "TASKS", "build", "hourglass",
            "skip", "unet"]

@@ -12,7 +12,19 @@ image -> transformed-image sub-model of an ST-CNN.
 listing presets stays fast.
 """
 
+from zoo.family import Demo, Family
 from zoo.models.stn.presets import PRESETS
+
+FAMILY = Family(
+    name="stn",
+    papers=("Jaderberg, Simonyan, Zisserman, Kavukcuoglu, \"Spatial Transformer Networks\", "
+            "NIPS 2015",),
+    builders={"STN": "zoo.models.stn.stn:build", "CNN": "zoo.models.stn.stn:CNN"},
+    presets=PRESETS,
+    recipe="zoo.training.stn",
+    demo=Demo("stn", "zoo.models.stn.demo:stn_section"),
+    custom_objects=("zoo.models.stn.stn",),
+)
 
 _LAZY = ("STN", "CNN", "build", "transformer", "AffineGrid", "copy_classifier", "parameter_counts")
 
@@ -25,4 +37,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [*_LAZY, "PRESETS"]
+__all__ = [*_LAZY, "FAMILY", "PRESETS"]

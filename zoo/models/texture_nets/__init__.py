@@ -12,11 +12,35 @@ Training: :mod:`zoo.training.texture_nets`. ``TextureNetwork``, ``build``,
 stays fast.
 """
 
+from zoo.family import Demo, ExportSpec, Family
 from zoo.models.texture_nets.presets import PRESETS
+
+FAMILY = Family(
+    name="texture_nets",
+    papers=("Gatys, Ecker, Bethge, \"Texture Synthesis Using Convolutional Neural Networks\", "
+            "NIPS 2015",
+            "Gatys, Ecker, Bethge, \"Image Style Transfer Using Convolutional Neural Networks\", "
+            "CVPR 2016",
+            "Ulyanov, Lebedev, Vedaldi, Lempitsky, \"Texture Networks: Feed-forward Synthesis of "
+            "Textures and Stylized Images\", ICML 2016",
+            "Ulyanov, Vedaldi, Lempitsky, \"Improved Texture Networks\", CVPR 2017"),
+    builders={"TextureNetwork": "zoo.models.texture_nets.generator:build"},
+    presets=PRESETS,
+    recipe="zoo.training.texture_nets",
+    export=ExportSpec(
+        calibration="zoo.models.texture_nets.export:calibration_batches",
+        validation="zoo.models.texture_nets.export:validation_inputs",
+        calibration_images="stylization: content images for calibration and validation",
+        uses_images="zoo.models.texture_nets.export:is_stylization",
+    ),
+    demo=Demo("texture", "zoo.models.texture_nets.demo:texture_section"),
+    commands=("zoo.cli.texture", "zoo.cli.style"),
+    custom_objects=("zoo.models.texture_nets.generator",),
+)
 
 _LAZY = ("TextureNetwork", "build", "make_noise", "generator_inputs", "noise_scales",
          "size_multiple", "NearestUpsampling2D", "CircularPadding2D", "PAPER_SCALES", "MODES",
-         "NORMALIZATIONS", "PADDINGS")
+         "NORMALIZATIONS", "PADDINGS", "sample")
 
 
 def __getattr__(name):
@@ -27,4 +51,4 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [*_LAZY, "PRESETS"]
+__all__ = [*_LAZY, "FAMILY", "PRESETS"]

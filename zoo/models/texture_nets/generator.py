@@ -243,3 +243,10 @@ def generator_inputs(model: keras.Model, size, batch: int = 1, seed: int | None 
             raise ValueError("a stylization network needs the content images")
         return [np.asarray(content, np.float32)] + noise
     return noise
+
+
+def sample(model, size, n: int = 1, seed: int | None = 0,
+           content: np.ndarray | None = None) -> np.ndarray:
+    """``n`` samples ``(n, H, W, 3)`` in [0, 1] of ``size`` (int or (H, W)) from fresh noise."""
+    inputs = generator_inputs(model, size, n, seed, content)
+    return np.asarray(model(inputs, training=False))

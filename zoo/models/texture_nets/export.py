@@ -1,4 +1,4 @@
-"""Texture Networks' export: the generator, noise (and content) in, image out.
+"""Texture Networks' export spec: the generator, noise (and content) in, image out.
 
 The exported graph is the Keras generator itself
 (:func:`zoo.models.texture_nets.TextureNetwork`): one named input per noise
@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .tflite import ExportError, bundled_images_dir, to_tflite, validate, write_tflite
+from zoo.demo import bundled_images_dir
+from zoo.errors import ZooError
 
 CALIBRATION_SEED = 4_000_037
 VALIDATION_SEED = 5_000_011
@@ -44,7 +45,7 @@ def content_crops(n: int, size: int, seed: int, folder: str | Path | None = None
 
     files = list_images(folder or bundled_images_dir())
     if not files:
-        raise ExportError(f"no content images in {folder or bundled_images_dir()}")
+        raise ZooError(f"no content images in {folder or bundled_images_dir()}")
     rng = np.random.default_rng(seed)
     crops = []
     for i in range(n):
@@ -71,7 +72,7 @@ def _check_size(model, size: int) -> None:
 
     m = size_multiple(model)
     if size <= 0 or size % m:
-        raise ExportError(f"size {size} must be a positive multiple of 2^(K-1) = {m}")
+        raise ZooError(f"size {size} must be a positive multiple of 2^(K-1) = {m}")
 
 
 def sample_inputs(model, size: int, batch: int, seed: int,
@@ -83,29 +84,22 @@ def sample_inputs(model, size: int, batch: int, seed: int,
     return generator_inputs(model, size, batch, seed, content)
 
 
-def calibration_batches(model, size: int = 256, n: int = CALIBRATION_BATCHES,
-                        content_dir: str | Path | None = None) -> list[list[np.ndarray]]:
-    """``n`` single-sample batches (one list of input arrays each) for ``representative_dataset``."""
+def calibration_batches(model, content_dir: str | Path | None = None, size: int | None = None,
+                        n: int = CALIBRATION_BATCHES) -> list[list[np.ndarray]]:
+    """``n`` single-sample batches (one list of input arrays each) for ``representative_dataset``,
+    at ``size`` x ``size`` (default 256), content crops from ``content_dir``."""
+    size = size or 256
     _check_size(model, size)
     return [sample_inputs(model, size, 1, CALIBRATION_SEED + i, content_dir) for i in range(n)]
 
 
-def export_texture_net(model, quantize: str, out: str | Path, size: int = 256,
-                       content_dir: str | Path | None = None) -> dict:
-    """Convert the generator, write ``out``, and compare with Keras at ``size`` x ``size``.
-
-    Returns ``{"bytes", "max_abs", "mean_abs", "psnr"}``, the differences
-    measured on a batch of :data:`VALIDATION_BATCH` samples drawn with
-    :data:`VALIDATION_SEED` (never used for calibration).
-    """
+def validation_inputs(model, images=None, size: int | None = None):
+    """:data:`VALIDATION_BATCH` samples drawn with :data:`VALIDATION_SEED` (never used for
+    calibration), at ``size`` x ``size`` (default 256)."""
+    size = size or 256
     _check_size(model, size)
-    calibration = calibration_batches(model, size, content_dir=content_dir) \
-        if quantize == "int8" else None
-    data = to_tflite(model, quantize, calibration)
-    write_tflite(data, out)
-    sample = sample_inputs(model, size, VALIDATION_BATCH, VALIDATION_SEED, content_dir)
-    return {"bytes": len(data), **validate(model, data, sample)}
+    return sample_inputs(model, size, VALIDATION_BATCH, VALIDATION_SEED, images), None
 
 
 __all__ = ["CALIBRATION_SEED", "VALIDATION_SEED", "calibration_batches", "content_crops",
-           "export_texture_net", "sample_inputs"]
+           "is_stylization", "sample_inputs", "validation_inputs"]

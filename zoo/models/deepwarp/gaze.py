@@ -1,6 +1,6 @@
 """Gaze correction in a photo: find the eyes, redirect both with DeepWarp, blend them back.
 
-    from zoo.gaze import redirect_gaze
+    from zoo.models.deepwarp.gaze import redirect_gaze
     result = redirect_gaze(model, image_uint8, angle=10.0)   # look 10 degrees higher
     result.image, result.eyes                                # uint8 photo, per-eye details
 
@@ -19,8 +19,8 @@ Steps, and where each comes from:
    of the corner distance, opening ``LID_UP`` above and ``LID_DOWN`` below the
    corner line). Users with a real landmark tracker (MediaPipe Face Landmarker on
    phones) pass ``landmarks=`` instead, in the order of
-   :data:`zoo.training.eyes.LANDMARK_NAMES`.
-3. **Redirect**: each eye is cropped as in training (:func:`zoo.training.eyes.eye_box`,
+   :data:`zoo.models.deepwarp.eyes.LANDMARK_NAMES`.
+3. **Redirect**: each eye is cropped as in training (:func:`zoo.models.deepwarp.eyes.eye_box`,
    1.5 x the corner distance, 41 x 51 patch) and run through DeepWarp.
 4. **Blend at the photo's resolution**: the predicted flow (patch pixels) is scaled
    to photo pixels, faded to zero towards the box border (raised-cosine
@@ -207,7 +207,7 @@ def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None) -> Gaz
     """
     import keras
 
-    from zoo.training import eyes
+    from zoo.models.deepwarp import eyes
 
     image = np.asarray(image)
     if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:

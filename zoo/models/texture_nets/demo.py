@@ -50,7 +50,7 @@ def _downsample(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def gatys_rows(out: Path, section: Section) -> None:
-    from zoo.training.gatys import synthesize_texture
+    from zoo.models.texture_nets.gatys import synthesize_texture
 
     reductions = []
     for path in exemplars():
@@ -75,7 +75,7 @@ def generator_row(out: Path, section: Section) -> None:
     except WeightsError as err:
         section.notes.append(f"Texture Network: skipped: {err}")
         return
-    from zoo.training.texture_nets import sample
+    from zoo.models.texture_nets import sample
 
     start = time.perf_counter()
     small = sample(generator, 128, n=2, seed=7)

@@ -46,8 +46,8 @@ from zoo.layers import AlwaysTraining, FixedInput, LanczosDownsampler, OutputAve
 from zoo.models.dip import TASKS, DIPTask, build
 from zoo.progress import progress as progress_bar
 
-from .dip_problems import Problem, psnr01
-from .fit_state import clear_state, continuing, digest, has_state, load_state, save_state
+from zoo.models.dip.problems import Problem, psnr01
+from zoo.fit_state import clear_state, continuing, digest, has_state, load_state, save_state
 
 __all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem",
            "clear_state", "data_term", "has_state", "make_code", "psnr01"]

@@ -3,7 +3,7 @@
 The photo is ``images/astronaut.png`` (public domain, NASA; see
 ``images/SOURCES.md``). Its eyes are found with OpenCV's bundled Haar cascades,
 redirected by the pretrained DeepWarp (trained on rendered eyes only) at
--15, +10 and +15 degrees, and blended back (:mod:`zoo.gaze`).
+-15, +10 and +15 degrees, and blended back (:mod:`zoo.models.deepwarp.gaze`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def gaze_section(images: list[Path], out: Path) -> Section:
     except WeightsError as err:
         section.status = f"skipped: {err}"
         return section
-    from zoo.gaze import EyeNotFoundError, find_eyes, redirect_gaze
+    from zoo.models.deepwarp.gaze import EyeNotFoundError, find_eyes, redirect_gaze
 
     photo = next(p for p in images if p.name == "astronaut.png")
     image = as_rgb(read_image(photo))

@@ -38,7 +38,7 @@ Choices of this port (not from the papers):
   this port uses the BT.601 YCbCr of :mod:`zoo.image.color` (same luma weights).
 * A long optimisation survives a kill (``state_dir``): the image being
   optimised, Adam's moments and the bookkeeping are saved every minute, on
-  Ctrl-C and at the end (:mod:`zoo.training.fit_state`), and the same call
+  Ctrl-C and at the end (:mod:`zoo.fit_state`), and the same call
   continues from there; Adam ends exactly where an unbroken run does, L-BFGS
   restarts its curvature memory at the saved image (SciPy keeps it internal).
 * Gradients: the loss is ``keras.ops`` only; the one backend-specific piece is
@@ -67,7 +67,7 @@ from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
 from zoo.models.perceptual.vgg import keras_home
 from zoo.progress import progress as progress_bar
 
-from .fit_state import continuing, digest, has_state, load_state, save_state
+from zoo.fit_state import continuing, digest, has_state, load_state, save_state
 
 __all__ = ["BACKBONES", "COARSEST_SIDE", "CONTENT_WEIGHT", "OPTIMIZERS", "RANDOM_STYLE_WEIGHT",
            "STYLE_WEIGHT", "SynthesisResult", "make_backbone", "synthesize_texture",
@@ -107,7 +107,7 @@ ADAM_LEARNING_RATE = 0.02
 """Adam's step on [0, 1] pixels (a choice: the papers use L-BFGS)."""
 
 STATE_DIFFERS = "a different image, size, backbone, weight, optimiser or seed"
-"""What a refused saved fit means (see :mod:`zoo.training.fit_state`)."""
+"""What a refused saved fit means (see :mod:`zoo.fit_state`)."""
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""VDSR's export: calibration data for int8 and a validated ``.tflite`` file.
+"""VDSR's export spec: int8 calibration data and validation inputs (``zoo export vdsr``).
 
 Calibration inputs are what VDSR sees in use: bicubic-upsampled luminance at
 scales 2, 3 and 4, as 96x96 crops, streamed through ``tf.data``. By default they
@@ -16,7 +16,7 @@ from zoo.errors import ImageError
 from zoo.image import list_images, read_image
 from zoo.sr import degrade
 
-from .tflite import bundled_images_dir, to_tflite, validate, write_tflite
+from zoo.demo import bundled_images_dir
 
 CALIBRATION_CROP = 96
 CROPS_PER_IMAGE = 8
@@ -50,27 +50,14 @@ def calibration_crops(files, scales=(2, 3, 4), crop: int = CALIBRATION_CROP,
     return np.stack(crops)[..., None].astype(np.float32)
 
 
-def calibration_dataset(folder: str | Path | None = None):
-    """A ``tf.data.Dataset`` of single-crop batches for ``representative_dataset``."""
-    import tensorflow as tf
-
-    files = list_images(folder or bundled_images_dir())
-    return tf.data.Dataset.from_tensor_slices(calibration_crops(files)).batch(1)
-
-
-def vdsr_tflite(model, quantize: str, calibration_dir=None) -> bytes:
-    """VDSR converted in mode ``quantize``: int8 calibrated on ``calibration_dir`` (default:
-    the bundled images), with :data:`INT8_FLOAT_OPS` in float."""
-    if quantize != "int8":
-        return to_tflite(model, quantize)
-    calibration = calibration_dataset(calibration_dir).as_numpy_iterator()
-    return to_tflite(model, quantize, calibration, float_ops=INT8_FLOAT_OPS)
+def calibration_batches(model, images=None, size=None) -> list[np.ndarray]:
+    """Single-crop batches of bicubic Y for int8 calibration, from ``images`` (a folder;
+    default: the bundled demo images)."""
+    crops = calibration_crops(list_images(images or bundled_images_dir()))
+    return [crops[i:i + 1] for i in range(len(crops))]
 
 
-def export_vdsr(model, quantize: str, out: str | Path, calibration_dir=None) -> dict:
-    """Convert, write ``out`` and compare with Keras on a held-back 128x128 crop."""
-    data = vdsr_tflite(model, quantize, calibration_dir)
-    write_tflite(data, out)
+def validation_inputs(model, images=None, size=None) -> tuple[np.ndarray, None]:
+    """A held-back 128x128 bicubic-Y crop of the first bundled image (not a calibration crop)."""
     files = list_images(bundled_images_dir())
-    sample = calibration_crops(files[:1], scales=(3,), crop=128, per_image=1, seed=1)
-    return {"bytes": len(data), **validate(model, data, sample)}
+    return calibration_crops(files[:1], scales=(3,), crop=128, per_image=1, seed=1), None

@@ -41,8 +41,8 @@ def text_mask(shape: tuple[int, int], lines: list[str] = TEXT) -> np.ndarray:
 
 
 def dip_section(images: list[Path], out: Path, iterations: int = ITERATIONS) -> Section:
-    from zoo.training.dip import Fit
-    from zoo.training.dip_problems import Problem, psnr01
+    from zoo.models.dip.fit import Fit
+    from zoo.models.dip.problems import Problem, psnr01
 
     section = Section("Inpainting without data: Deep Image Prior", PAPER,
                       columns=["input with text", "mask", "Deep Image Prior", "ground truth"])

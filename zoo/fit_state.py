@@ -1,7 +1,7 @@
 """The saved state of an unfinished optimisation, so that the same command continues it.
 
-Deep Image Prior (:mod:`zoo.training.dip`) and Gatys' pixel optimisation
-(:mod:`zoo.training.gatys`) run one long loop per image, with no dataset and no
+Deep Image Prior (:mod:`zoo.models.dip.fit`) and Gatys' pixel optimisation
+(:mod:`zoo.models.texture_nets.gatys`) run one long loop per image, with no dataset and no
 Keras ``fit``, so ``BackupAndRestore`` does not apply. Both keep the loop's
 state in one file, ``DIR/state.npz``: named NumPy arrays plus a JSON ``meta``
 entry with the loop's bookkeeping and a ``fingerprint`` of the problem (a

@@ -3,7 +3,7 @@
 MNIST does not ship with the package, so the digits are drawn with Pillow's
 bundled font (white on black, the digit in a 20x20 box centred in 28x28, as
 MNIST's preprocessing), then rotated, scaled and placed in a 42x42 image with
-the RTS distortion of :mod:`zoo.training.mnist_distort`. The ST-CNN was trained
+the RTS distortion of :mod:`zoo.models.stn.distortions`. The ST-CNN was trained
 on handwriting, not a font: the captions say how many it reads right.
 """
 
@@ -52,7 +52,7 @@ def stn_section(images: list[Path], out: Path) -> Section:
     except WeightsError as err:
         section.status = f"skipped: {err}"
         return section
-    from zoo.training.mnist_distort import distort
+    from zoo.models.stn.distortions import distort
 
     inputs = distort(font_digits(), "RTS", np.random.default_rng(SEED))[..., None]
     warped = np.asarray(transformer(model).predict(inputs, verbose=0))
