@@ -23,13 +23,15 @@ examples:
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
-import tempfile
 
+from zoo.cli.checks import (check_folder, check_output, check_writable,
+                            write_json)
 from zoo.errors import ZooError
 from zoo.native_output import quiet_tensorflow_import
+from zoo.options import (COUNT, COUNT_OR_ZERO, NON_NEGATIVE, POSITIVE, SEED, downscales,
+                         integer, number, scales)
 
 TRAINABLE = ("vdsr", "stn", "deepwarp", "texture_nets")
 WEIGHTS_HELP = "a .weights.h5 file or a preset's name (`zoo list`; default: the pretrained one)"
@@ -90,68 +92,6 @@ def _worth_showing(default) -> bool:
         and default is not argparse.SUPPRESS
 
 
-def _integer(minimum: int, maximum: int | None = None):
-    """argparse type: an integer of at least ``minimum`` (a count, a size, a period)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        if maximum is not None and value > maximum:
-            raise argparse.ArgumentTypeError(f"must be at most {maximum}, got {value}")
-        return value
-    return parse
-
-
-def _number(low: float, high: float | None = None, low_open: bool = False,
-            high_open: bool = True):
-    """argparse type: a finite float from ``low`` to ``high`` (``None``: no bound), each end
-    included unless ``low_open`` / ``high_open``; the default is [low, high)."""
-    left, right = "(" if low_open else "[", ")" if high_open else "]"
-    interval = f"{left}{low:g}, {'inf' if high is None else f'{high:g}'}{right}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        below = value <= low if low_open else value < low
-        above = high is not None and (value >= high if high_open else value > high)
-        if below or above or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
-        return value
-    return parse
-
-
-COUNT = _integer(1)          # epochs, batch sizes, steps, layers, pixels
-COUNT_OR_ZERO = _integer(0)  # where 0 means none or never (--snapshot-every, --eval-pairs)
-SEED = _integer(0, 2**32 - 1)  # keras.utils.set_random_seed's range
-POSITIVE = _number(0.0, low_open=True)     # learning rates, clipping thresholds
-NON_NEGATIVE = _number(0.0)                # weights of loss terms, weight decay, noise
-
-
-def _scales(text: str) -> list[int]:
-    try:
-        scales = [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"scales must be integers like 2,3,4, got {text!r}")
-    if not scales or any(s < 2 for s in scales):
-        raise argparse.ArgumentTypeError(f"scales must be integers of at least 2, got {text!r}")
-    return scales
-
-
-def _downscales(text: str) -> list[float]:
-    try:
-        factors = [float(f) for f in text.split(",") if f.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"downscales must be numbers like 1,0.7,0.5, got {text!r}")
-    if not factors or any(not 0 < f <= 1 for f in factors):
-        raise argparse.ArgumentTypeError(f"downscales must be in (0, 1], got {text!r}")
-    return factors
-
-
 # ---------------------------------------------------------------- list
 def _add_list(commands):
     p = commands.add_parser("list", help="every model and the pretrained weights it has")
@@ -198,7 +138,7 @@ def _demo_sections(text: str) -> list[str]:
 
 
 def _run_demo(args):
-    _check_folder(args.out)
+    check_folder(args.out)
     from zoo.demo import run_demo
 
     index = run_demo(args.out, only=args.only)
@@ -234,7 +174,7 @@ def _run_options(p):
 
 def _check_run(args) -> None:
     """The run folder, and for --strategy multiworker this worker's TF_CONFIG, before any work."""
-    _check_folder(args.out)
+    check_folder(args.out)
     if args.strategy == "multiworker":  # made first: TensorFlow allows it only before any work
         from zoo.training.multiworker import worker_strategy
 
@@ -395,14 +335,14 @@ def _add_train_vdsr(models):
     p = models.add_parser("vdsr", help="VDSR on image folders (the paper's recipe by default)")
     p.add_argument("--data", nargs="+", required=True, metavar="DIR", help="image folders")
     _run_options(p)
-    p.add_argument("--scales", type=_scales, default=[2, 3, 4])
+    p.add_argument("--scales", type=scales, default=[2, 3, 4])
     p.add_argument("--epochs", type=COUNT, default=80)
     p.add_argument("--steps-per-epoch", type=COUNT, help="default: one pass over the patches")
     p.add_argument("--batch-size", type=COUNT, default=64, help="global batch (all replicas)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
     p.add_argument("--lr", type=POSITIVE, help="initial learning rate (sgd 0.1, adam 1e-4)")
     p.add_argument("--lr-decay-epochs", type=COUNT, default=20)
-    p.add_argument("--momentum", type=_number(0.0, 1.0), default=0.9)
+    p.add_argument("--momentum", type=number(0.0, 1.0), default=0.9)
     p.add_argument("--weight-decay", type=NON_NEGATIVE, default=1e-4)
     p.add_argument("--clip", choices=("adjustable", "norm"), default="adjustable",
                    help="sgd: the paper's per-element clipping, or global-norm clipping")
@@ -410,7 +350,7 @@ def _add_train_vdsr(models):
                    help="adjustable clipping: gradients clipped to [-theta/lr, theta/lr]")
     p.add_argument("--clip-norm", type=POSITIVE, default=0.4,
                    help="--clip norm: gradients scaled to a global L2 norm of at most this")
-    p.add_argument("--downscales", type=_downscales, default=[1.0], metavar="F,F,...",
+    p.add_argument("--downscales", type=downscales, default=[1.0], metavar="F,F,...",
                    help="also train on the images shrunk by these factors, e.g. 1,0.7,0.5")
     p.add_argument("--patch-size", type=COUNT, default=41)
     p.add_argument("--stride", type=COUNT, help="between patches (default: the patch size)")
@@ -420,7 +360,7 @@ def _add_train_vdsr(models):
                    help="fine-tune: start from these weights instead of He initialisation")
     p.add_argument("--no-biases", dest="biases", action="store_false",
                    help="biases fixed at zero, as in twtygqyy/pytorch-vdsr (see --clip norm)")
-    p.add_argument("--depth", type=_integer(2), default=20)
+    p.add_argument("--depth", type=integer(2), default=20)
     p.add_argument("--filters", type=COUNT, default=64)
     p.add_argument("--cache-dir", help="where the prepared patches are cached (default RUN_DIR/cache)")
     p.set_defaults(run=_run_train)
@@ -457,7 +397,7 @@ def _add_eval(commands):
     p = commands.add_parser("eval", help="PSNR/SSIM table of bicubic and the model")
     p.add_argument("model", choices=("vdsr",))
     p.add_argument("--data", required=True, metavar="DIR", help="ground-truth images")
-    p.add_argument("--scales", type=_scales, default=[2, 3, 4])
+    p.add_argument("--scales", type=scales, default=[2, 3, 4])
     source = p.add_mutually_exclusive_group()
     source.add_argument("--weights", help=WEIGHTS_HELP)
     source.add_argument("--tflite", help="evaluate an exported .tflite file instead")
@@ -487,7 +427,7 @@ def _run_eval(args):
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table
 
-    _check_writable(args.json)
+    check_writable(args.json)
     files = list_images(args.data)
     predict = None if args.bicubic_only else _predictor(args.model, args.weights, args.tflite)
     table = evaluate(files, args.scales, predict)
@@ -495,7 +435,7 @@ def _run_eval(args):
                                              else f"{args.model} pretrained")
     print(format_table(table, f"{args.data}: {len(files)} images, {source}"))
     if args.json:
-        _write_json(args.json, {k: v for k, v in table.items() if k != "images"})
+        write_json(args.json, {k: v for k, v in table.items() if k != "images"})
         print(f"wrote {args.json}")
 
 
@@ -533,7 +473,7 @@ def _run_export(args):
 
     from zoo.weights import registry
 
-    _check_output(args.out, (".tflite",))
+    check_output(args.out, (".tflite",))
     known = [p.name for p in registry.presets(args.model)]
     if args.preset and args.preset not in known:
         raise ZooError(f"{args.preset!r} is not a preset of {args.model}; "
@@ -574,73 +514,8 @@ def _add_upscale(commands):
     source = p.add_mutually_exclusive_group()
     source.add_argument("--weights", help=WEIGHTS_HELP)
     source.add_argument("--tflite", help="use an exported .tflite model instead")
-    p.add_argument("--tile", type=_integer(16), default=256, help="tile size in input pixels")
+    p.add_argument("--tile", type=integer(16), default=256, help="tile size in input pixels")
     p.set_defaults(run=_run_upscale)
-
-
-def _check_output(path, suffixes=None, inputs=()) -> None:
-    """Refuse an output path we cannot write (default: an image's), or that is one of the
-    command's ``inputs``, before any work is done."""
-    for item in inputs:
-        if item and _same_file(item, path):
-            raise ZooError(f"{path}: is already one of this command's files; give another "
-                           "output")
-    if suffixes is None:
-        from zoo.image.io import WRITE_FORMATS as suffixes
-    if os.path.splitext(str(path))[1].lower() not in suffixes:
-        allowed = suffixes[0] if len(suffixes) == 1 else f"one of {', '.join(suffixes)}"
-        raise ZooError(f"{path}: output must end in {allowed}")
-    _check_writable(path)
-
-
-def _same_file(a, b) -> bool:
-    if os.path.abspath(a) == os.path.abspath(b):
-        return True
-    return os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b)
-
-
-def _check_folder(path) -> None:
-    """Refuse an output folder (a run's or the demo's) that is a file or cannot be written."""
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ZooError(f"{path}: is a file, not a folder")
-    _check_creatable(path, path)
-
-
-def _check_writable(path) -> None:
-    """Refuse an output path whose folder is a file or read-only, before any work is done
-    (``None``, an output not asked for, passes)."""
-    if path is None:
-        return
-    if os.path.isdir(path):
-        raise ZooError(f"{path}: is a folder; give a file name")
-    _check_creatable(os.path.dirname(os.path.abspath(path)), path)
-
-
-def _check_creatable(folder, shown) -> None:
-    """``folder`` exists or can be made (missing folders are created when the result is
-    written): the nearest one that exists must be a folder in which a file can be created."""
-    folder = os.path.abspath(folder)
-    while not os.path.exists(folder):
-        folder = os.path.dirname(folder)
-    if not os.path.isdir(folder):
-        raise ZooError(f"{shown}: cannot be written, {folder} is a file, not a folder")
-    try:  # os.access says yes to root everywhere, even on a read-only mount or in /proc
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError:
-        raise ZooError(f"{shown}: cannot be written, {folder} is not writable") from None
-
-
-def _write_json(path, data) -> None:
-    """Write ``data`` as indented JSON, creating missing folders (checked by _check_writable)."""
-    import json
-
-    try:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w") as f:
-            json.dump(data, f, indent=2)
-    except OSError as err:
-        raise ZooError(f"{path}: cannot write ({err.strerror or err})") from None
 
 
 def _run_upscale(args):
@@ -648,7 +523,7 @@ def _run_upscale(args):
     from zoo.image.io import check_writable_as
     from zoo.sr import upscale
 
-    _check_output(args.output, inputs=[args.input])
+    check_output(args.output, inputs=[args.input])
     image = read_image(args.input)
     check_writable_as(args.output, image)  # e.g. RGBA to JPEG: refused before the work
     if args.scale < 2 or args.scale > 8:
@@ -672,7 +547,7 @@ def _add_dip(commands):
     p.add_argument("--clean", help="ground truth, to print PSNR while fitting")
     p.add_argument("--add-noise", type=NON_NEGATIVE, metavar="SIGMA",
                    help="denoise: IMAGE is clean; add Gaussian noise of SIGMA (8-bit levels)")
-    p.add_argument("--drop", type=_number(0.0, 1.0), metavar="FRACTION",
+    p.add_argument("--drop", type=number(0.0, 1.0), metavar="FRACTION",
                    help="restore: IMAGE is clean; drop this fraction of pixels at random")
     p.add_argument("--scale", type=int, default=4, help="sr: upscaling factor (default 4)")
     p.add_argument("--preset", help="a task preset of zoo.models.dip.TASKS (default: the task's)")
@@ -705,7 +580,7 @@ def _state_dir(args):
 
     out = Path(args.out)
     state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
-    _check_folder(state)
+    check_folder(state)
     return state
 
 
@@ -717,8 +592,8 @@ def _run_dip(args):
     from zoo.models.dip.problems import build_problem, psnr01, task_for
 
     out = Path(args.out)
-    _check_output(out, inputs=[args.image, args.mask, args.clean])
-    _check_writable(args.json)
+    check_output(out, inputs=[args.image, args.mask, args.clean])
+    check_writable(args.json)
     state = _state_dir(args)
     if args.preset and args.preset not in TASKS:
         raise ZooError(f"unknown preset {args.preset!r}; known: {', '.join(TASKS)}")
@@ -759,7 +634,7 @@ def _run_dip(args):
     print(f"wrote {out} ({result.steps} iterations, {result.seconds:.1f} s"
           + (f", PSNR {result.psnr:.2f} dB" if result.psnr is not None else "") + ")")
     if args.json:
-        _write_json(args.json, report)
+        write_json(args.json, report)
 
 
 
@@ -773,7 +648,7 @@ def _add_gaze(commands):
     p = commands.add_parser("gaze", help="redirect the gaze of both eyes in a face photo (DeepWarp)")
     p.add_argument("input")
     p.add_argument("output")
-    p.add_argument("--angle", type=_number(-MAX_REDIRECTION, MAX_REDIRECTION, high_open=False),
+    p.add_argument("--angle", type=number(-MAX_REDIRECTION, MAX_REDIRECTION, high_open=False),
                    default=10.0,
                    help="degrees upwards (negative: down), at most the trained range of "
                         f"+-{MAX_REDIRECTION:g}; default 10, roughly from the screen to a camera "
@@ -789,9 +664,9 @@ def _run_gaze(args):
     from zoo.models.deepwarp.gaze import find_eyes, redirect_gaze
     from zoo.image import as_rgb, read_image, write_image
 
-    _check_output(args.output, inputs=[args.input])
+    check_output(args.output, inputs=[args.input])
     if args.eyes:
-        _check_output(args.eyes, inputs=[args.input, args.output])
+        check_output(args.eyes, inputs=[args.input, args.output])
     image = as_rgb(read_image(args.input))
     landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
     model = _load("deepwarp", args.weights)
@@ -838,9 +713,9 @@ def _add_texture(commands):
                             description="Texture synthesis by matching Gram matrices of CNN "
                             "features (Gatys, Ecker, Bethge, NIPS 2015).")
     p.add_argument("source", metavar="SRC", help="the exemplar texture image")
-    p.add_argument("--size", type=_integer(8), required=True, metavar="N",
+    p.add_argument("--size", type=integer(8), required=True, metavar="N",
                    help="output side (N x N)")
-    p.add_argument("--exemplar-size", type=_integer(8), metavar="N",
+    p.add_argument("--exemplar-size", type=integer(8), metavar="N",
                    help="resize the exemplar so its longer side is N first (default: as is)")
     _gatys_options(p, 300)
     p.set_defaults(run=_run_texture)
@@ -852,9 +727,9 @@ def _add_style(commands):
                             "(Gatys, Ecker, Bethge, CVPR 2016).")
     p.add_argument("content", metavar="CONTENT")
     p.add_argument("style", metavar="STYLE")
-    p.add_argument("--size", type=_integer(8), metavar="N",
+    p.add_argument("--size", type=integer(8), metavar="N",
                    help="output's longer side (default: the content's)")
-    p.add_argument("--style-size", type=_integer(8), metavar="N",
+    p.add_argument("--style-size", type=integer(8), metavar="N",
                    help="style image's longer side (default: the output's)")
     p.add_argument("--content-weight", type=NON_NEGATIVE, default=1.0, help="alpha (default 1)")
     p.add_argument("--style-weight", type=NON_NEGATIVE,
@@ -899,7 +774,7 @@ def _gatys_run(args, label, make):
                   "initial_loss": result.initial_loss, "final_loss": result.final_loss,
                   "backend": keras.backend.backend(), "interrupted": result.interrupted,
                   "resumed_from": result.resumed_from}
-        _write_json(args.json, report)
+        write_json(args.json, report)
     if result.interrupted:
         planned = args.iters * len(result.sizes)
         print(f"zoo: interrupted after {result.iterations} of {planned} iterations; wrote the "
@@ -917,8 +792,8 @@ def _gatys_run(args, label, make):
 def _run_texture(args):
     from zoo.image import read_image
 
-    _check_output(args.out, inputs=[args.source])
-    _check_writable(args.json)
+    check_output(args.out, inputs=[args.source])
+    check_writable(args.json)
     _state_dir(args)
     exemplar = read_image(args.source)
     from zoo.image import as_rgb01
@@ -934,8 +809,8 @@ def _run_texture(args):
 def _run_style(args):
     from zoo.image import read_image
 
-    _check_output(args.out, inputs=[args.content, args.style])
-    _check_writable(args.json)
+    check_output(args.out, inputs=[args.content, args.style])
+    check_writable(args.json)
     _state_dir(args)
     content, style = read_image(args.content), read_image(args.style)
     from zoo.models.texture_nets.gatys import transfer_style
