@@ -84,17 +84,13 @@ class Family:
     presets: Mapping[str, dict] = field(default_factory=dict)
     no_weights: str | None = None  # why there are no presets, where there are none by design
     recipe: str | None = None  # reference to the training recipe module (``zoo train NAME``)
+    recipe_help: str = ""  # its one line in ``zoo train --help`` (read without importing it)
     evaluation: str | None = None  # reference to the module behind ``zoo eval NAME``
     export: ExportSpec | None = None  # ``zoo export NAME``
     demo: Demo | None = None
     commands: tuple[str, ...] = ()  # references to the command modules it adds (``zoo gaze``)
     custom_objects: tuple[str, ...] = ()  # modules that register its Keras classes
-    summary: str = ""  # one line for ``zoo list`` (default: the first paper)
 
     def build(self, **config):
         """A fresh model from the first builder."""
         return resolve(next(iter(self.builders.values())))(**config)
-
-    @property
-    def title(self) -> str:
-        return self.summary or self.papers[0]

@@ -19,6 +19,7 @@ FAMILY = Family(
               "landmark_model": "zoo.models.deepwarp.deepwarp:landmark_model"},
     presets=PRESETS,
     recipe="zoo.training.deepwarp",
+    recipe_help="DeepWarp on procedurally rendered eye pairs",
     export=ExportSpec(
         phone_model="zoo.models.deepwarp.deepwarp:landmark_model",
         calibration="zoo.training.deepwarp:calibration_batches",  # rendered eyes (the recipe's)

@@ -22,6 +22,7 @@ FAMILY = Family(
     builders={"STN": "zoo.models.stn.stn:build", "CNN": "zoo.models.stn.stn:CNN"},
     presets=PRESETS,
     recipe="zoo.training.stn",
+    recipe_help="ST-CNN (or the CNN baseline) on distorted MNIST",
     demo=Demo("stn", "zoo.models.stn.demo:stn_section"),
     custom_objects=("zoo.models.stn.stn",),
 )

@@ -27,6 +27,7 @@ FAMILY = Family(
     builders={"TextureNetwork": "zoo.models.texture_nets.generator:build"},
     presets=PRESETS,
     recipe="zoo.training.texture_nets",
+    recipe_help="a Texture Network for one texture, or one style (with --content): a generator for phones",
     export=ExportSpec(
         calibration="zoo.models.texture_nets.export:calibration_batches",
         validation="zoo.models.texture_nets.export:validation_inputs",

@@ -17,6 +17,7 @@ FAMILY = Family(
     builders={"VDSR": "zoo.models.vdsr.vdsr:build"},
     presets=PRESETS,
     recipe="zoo.training.vdsr",
+    recipe_help="VDSR on image folders (the paper's recipe by default)",
     evaluation="zoo.cli.eval:super_resolution",
     export=ExportSpec(
         calibration="zoo.models.vdsr.export:calibration_batches",
