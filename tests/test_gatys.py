@@ -14,7 +14,7 @@ from zoo.cli.main import main
 from zoo.errors import ZooError
 from zoo.image import imresize, read_image, rgb2ycbcr, write_image
 from zoo.models.perceptual import VGG19, RandomMultiscale
-from zoo.training import gatys
+from zoo.models.texture_nets import gatys
 from zoo.image import as_rgb01
 from zoo.models.texture_nets.gatys import resize_to, synthesize_texture, transfer_style
 
