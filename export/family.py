@@ -43,6 +43,17 @@ def phone_model(family: str, model):
     return resolve(spec.phone_model)(model) if spec.phone_model else model
 
 
+def family_tflite(family: str, model, quantize: str, images=None, size: int | None = None
+                  ) -> bytes:
+    """The ``.tflite`` bytes of ``model``'s phone graph in mode ``quantize``: int8 calibrated on
+    the family's representative data, with its ``float_ops`` left in float."""
+    spec = export_spec(family)
+    calibration = (resolve(spec.calibration)(model, images, size) if quantize == "int8"
+                   else None)
+    return to_tflite(phone_model(family, model), quantize, calibration,
+                     float_ops=spec.float_ops if quantize == "int8" else ())
+
+
 def export_model(family: str, model, quantize: str, out: str | Path, images=None,
                  size: int | None = None) -> dict:
     """Convert ``model`` of ``family`` in mode ``quantize``, write ``out``, compare with Keras.
@@ -53,10 +64,7 @@ def export_model(family: str, model, quantize: str, out: str | Path, images=None
     """
     spec = export_spec(family)
     phone = phone_model(family, model)
-    calibration = (resolve(spec.calibration)(model, images, size) if quantize == "int8"
-                   else None)
-    data = to_tflite(phone, quantize, calibration,
-                     float_ops=spec.float_ops if quantize == "int8" else ())
+    data = family_tflite(family, model, quantize, images, size)
     write_tflite(data, out)
     inputs, target = resolve(spec.validation)(model, images, size)
     report = {"bytes": len(data), **validate(phone, data, inputs, target)}

@@ -89,17 +89,17 @@ def test_int8_calibrates_on_every_batch_not_the_first(model, float_ops, rng):
 
 
 def test_vdsr_int8_calibrates_on_every_crop_of_the_folder(model, tmp_path):
-    """VDSR's calibration (zoo.export.vdsr): 96x96 bicubic-Y crops of every image at x2, x3
+    """VDSR's calibration (zoo.models.vdsr.export): 96x96 bicubic-Y crops of every image at x2, x3
     and x4, all of them fed to the converter. The first file (by name) is dark, Y <= 25/255;
     the second, a smooth sinusoid, spans [0, 1]: the input scale must be about 1/255."""
-    from zoo.export.vdsr import vdsr_tflite
+    from zoo.export.family import family_tflite
     from zoo.image import write_image
 
     wave = 127.5 * (1 + np.sin(2 * np.pi * np.arange(120) / 40))  # smooth: little overshoot
     write_image(tmp_path / "a_dark.png",
                 np.round(np.add.outer(wave, wave) / 510 * 25).astype(np.uint8))
     write_image(tmp_path / "b_bright.png", np.round(np.tile(wave, (120, 1))).astype(np.uint8))
-    data = vdsr_tflite(model, "int8", tmp_path)
+    data = family_tflite("vdsr", model, "int8", tmp_path)
     assert input_quantization_scale(data) == pytest.approx(1 / 255, rel=0.02)
 
 
@@ -154,7 +154,7 @@ def test_a_file_that_is_not_tflite_is_named_in_the_error(tmp_path):
 
 def test_calibration_needs_an_image_of_one_crop(tmp_path):
     from zoo.errors import ImageError
-    from zoo.export.vdsr import calibration_crops
+    from zoo.models.vdsr.export import calibration_crops
     from zoo.image import write_image
 
     write_image(tmp_path / "small.png", np.zeros((60, 95, 3), np.uint8))

@@ -52,10 +52,10 @@ def test_landmark_model_equals_the_anchor_map_model(rng):
 def test_export_deepwarp_takes_patch_landmarks_angle(rng, tmp_path):
     """Float32 export of the phone model: three named inputs, builtin ops, equal to Keras."""
     from zoo.export import LiteModel
-    from zoo.export.deepwarp import export_deepwarp
+    from zoo.export.family import export_model
 
     model = perturbed_deepwarp(rng)
-    report = export_deepwarp(model, "float32", tmp_path / "dw.tflite")
+    report = export_model("deepwarp", model, "float32", tmp_path / "dw.tflite")
     assert report["max_abs"] < 1e-4, report
     lite = LiteModel(tmp_path / "dw.tflite")
     assert lite.input_names == ["image", "landmarks", "angle"]

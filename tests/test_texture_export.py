@@ -14,13 +14,14 @@ def test_float32_export_matches_keras_at_two_sizes(tmp_path):
     import keras
 
     from zoo.export import LiteModel, op_names
-    from zoo.export.texture_nets import export_texture_net, sample_inputs
+    from zoo.export.family import export_model
+    from zoo.models.texture_nets.export import sample_inputs
     from zoo.models.texture_nets import TextureNetwork
 
     keras.utils.set_random_seed(0)
     generator = TextureNetwork(scales=3, mode="texture")
     out = tmp_path / "texture.tflite"
-    report = export_texture_net(generator, "float32", out, size=32)
+    report = export_model("texture_nets", generator, "float32", out, size=32)
     assert out.stat().st_size == report["bytes"] > 0
     assert report["max_abs"] < 1e-4
     ops = set(op_names(out.read_bytes()))
