@@ -115,10 +115,10 @@ def main(argv=None) -> None:
 
     import zoo
     from zoo.export import QUANTIZATIONS, LiteModel
-    from zoo.export.deepwarp import VALIDATION_SEED, export_deepwarp, rendered_inputs
+    from zoo.export.family import export_model
     from zoo.models.deepwarp import landmark_model
 
-    from zoo.training.deepwarp import EVAL_SEED, render_pairs
+    from zoo.training.deepwarp import EVAL_SEED, VALIDATION_SEED, render_pairs, rendered_inputs
 
     config = {"embedding_at": args.embedding_at} if args.embedding_at else {}
     model = zoo.load("deepwarp", weights=args.weights or "default", **config)
@@ -144,7 +144,7 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for mode in QUANTIZATIONS:
             path = Path(tmp) / f"deepwarp_{mode}.tflite"
-            report = export_deepwarp(model, mode, path)
+            report = export_model("deepwarp", model, mode, path)
             lite = LiteModel(path, threads=args.threads)
             median, p90 = latency_ms(lite, pair, args.runs)
             outputs = np.concatenate([lite(*[x[i:i + 2] for x in inputs])

@@ -11,7 +11,7 @@ cache) and seconds per Texture Network sample (Keras ``predict_on_batch``,
 batch 1) at each of ``--sizes``, and their ratio: how many generator samples
 one optimisation step costs (the lecture quotes about 10 s against 0.06 s).
 Then the generator's ``.tflite`` size and median latency with ``--threads``
-threads for float32 and int8 (``zoo.export.texture_nets``).
+threads for float32 and int8 (``zoo.export.family``).
 
 Tracing is excluded from every time:
 
@@ -138,7 +138,7 @@ def generator_seconds(model, size: int, runs: int) -> float:
 
 
 def _inputs(model, size, generator_inputs):
-    from zoo.export.texture_nets import content_crops, is_stylization
+    from zoo.models.texture_nets.export import content_crops, is_stylization
 
     content = content_crops(1, size, seed=0) if is_stylization(model) else None
     return generator_inputs(model, size, 1, seed=0, content=content)
@@ -208,7 +208,8 @@ def speed(args, sizes: list[int]) -> None:
 
 def tflite_table(model, sizes: list[int], threads: int, runs: int) -> None:
     from zoo.export import LiteModel
-    from zoo.export.texture_nets import export_texture_net, sample_inputs
+    from zoo.export.family import export_model
+    from zoo.models.texture_nets.export import sample_inputs
 
     cells = " | ".join(f"median ms {s}x{s}" for s in sizes)
     print(f"\nTexture Network .tflite, {threads} threads, median of {runs} runs, batch 1; "
@@ -218,7 +219,7 @@ def tflite_table(model, sizes: list[int], threads: int, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("float32", "int8"):
             path = Path(tmp) / f"texture_{mode}.tflite"
-            report = export_texture_net(model, mode, path, size=sizes[0])
+            report = export_model("texture_nets", model, mode, path, size=sizes[0])
             lite = LiteModel(path, threads=threads)
             ms = [tflite_latency(lite, sample_inputs(model, s, 1, seed=0), runs) * 1e3
                   for s in sizes]

@@ -92,7 +92,7 @@ def main() -> None:
 
     import zoo
     from zoo.export import LiteModel, tflite_predictor
-    from zoo.export.vdsr import vdsr_tflite
+    from zoo.export.family import family_tflite
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table, keras_predictor
 
@@ -117,7 +117,7 @@ def main() -> None:
     print(head + "\n" + "-" * len(head))
     with tempfile.TemporaryDirectory() as tmp:
         for mode in ("float32", "float16", "dynamic", "int8"):
-            data = vdsr_tflite(model, mode)
+            data = family_tflite("vdsr", model, mode)
             path = Path(tmp) / f"vdsr_{mode}.tflite"
             path.write_bytes(data)
             latency = median_latency(LiteModel(data, args.threads), (1, 256, 256, 1), args.repeats)
