@@ -83,6 +83,7 @@ class Family:
     builders: Mapping[str, str]  # name -> reference; the first one is ``build``
     presets: Mapping[str, dict] = field(default_factory=dict)
     no_weights: str | None = None  # why there are no presets, where there are none by design
+    card: str | None = None  # the family's own card in zoo/weights/cards, where it has no preset
     recipe: str | None = None  # reference to the training recipe module (``zoo train NAME``)
     recipe_help: str = ""  # its one line in ``zoo train --help`` (read without importing it)
     evaluation: str | None = None  # reference to the module behind ``zoo eval NAME``

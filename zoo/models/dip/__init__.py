@@ -24,6 +24,7 @@ FAMILY = Family(
               "unet": "zoo.models.dip.architectures:unet"},
     presets=PRESETS,
     no_weights=NO_WEIGHTS,
+    card="dip.md",
     demo=Demo("dip", "zoo.models.dip.demo:dip_section"),
     commands=("zoo.cli.dip",),
 )
