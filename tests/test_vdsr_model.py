@@ -77,7 +77,7 @@ def test_shipped_preset_restores_detail_on_bundled_photos(tmp_path):
     figures are in its model card; the CPU preview before it gained about half).
     """
     import zoo
-    from zoo.export.tflite import bundled_images_dir
+    from zoo.demo import bundled_images_dir
     from zoo.image import list_images, read_image, write_image
     from zoo.sr import evaluate, keras_predictor
 
