@@ -93,10 +93,10 @@ def test_readme_main_job_zoo_demo(tmp_path):
 
 
 def test_demo_sections_named_in_the_cli_exist():
-    from zoo.cli.main import DEMO_SECTIONS
-    from zoo.demo import SECTIONS
+    from zoo.cli.demo import section_names
+    from zoo.demo import sections
 
-    assert tuple(SECTIONS) == DEMO_SECTIONS
+    assert tuple(sections()) == section_names()
     result = run_zoo("demo", "--only", "vdsr,nope")
     assert result.returncode == 2 and "unknown section nope" in result.stderr
 
@@ -157,11 +157,12 @@ def test_cli_out_of_memory_is_one_line(monkeypatch, capsys):
     """A result too large for memory (zoo upscale of a huge photo) ends in one line, not numpy's
     traceback."""
     import zoo.cli.main as cli
+    import zoo.cli.upscale
 
     def allocate(args):
         raise MemoryError("Unable to allocate 7.50 GiB for an array with shape (40000, 60000, 3)")
 
-    monkeypatch.setattr(cli, "_run_upscale", allocate)
+    monkeypatch.setattr(zoo.cli.upscale, "run", allocate)
     assert cli.main(["upscale", "in.png", "out.png"]) == 2
     assert capsys.readouterr().err == ("zoo: error: out of memory: Unable to allocate 7.50 GiB "
                                        "for an array with shape (40000, 60000, 3)\n")
@@ -193,7 +194,7 @@ def test_cli_refuses_an_output_it_cannot_write_before_any_work(tmp_path, capsys)
 
 
 def test_cli_angle_limit_is_the_trained_range():
-    from zoo.cli.main import MAX_REDIRECTION
+    from zoo.cli.gaze import MAX_REDIRECTION
     from zoo.training import deepwarp, eyes
 
     assert MAX_REDIRECTION == eyes.MAX_ANGLE == deepwarp.DeepWarpRecipe().max_angle
