@@ -37,6 +37,8 @@ training, distorted afresh every epoch from ``(seed, epoch)``, and its last
 2,000 as the test set, distorted once from ``seed``. LeCun's notes say the
 first 5,000 test digits are the cleaner ones, so the held-out 2,000 come from
 the harder half: report errors as "MNIST t10k, last 2,000, distorted".
+:func:`load_mnist` also reads the digits from TensorFlow Datasets (``tfds:mnist``, its
+``test`` split by default: the same t10k digits, in file order, where it is prepared).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ import numpy as np
 
 from zoo.errors import ZooError
 from zoo.models.stn.distortions import KINDS, check_kind, distort, output_size
+
+from . import sources
 
 TRAIN_COUNT = 8000  # the first 8,000 of the 10,000 test digits train; the last 2,000 test
 IMAGES_FILE = "t10k-images-idx3-ubyte.gz"
@@ -100,6 +104,24 @@ def load_mnist_idx(folder: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise MNISTError(f"MNIST labels file {folder / LABELS_FILE} is corrupt: label "
                          f"{labels.max()} > 9")
     return images, labels
+
+
+def load_mnist(source: str | os.PathLike, data_dir: str | os.PathLike | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """``(images, labels)``, uint8 ``(N, 28, 28)`` and ``(N,)``: from a folder of the t10k IDX
+    files (:func:`load_mnist_idx`) or a TFDS source ``tfds:NAME[:SPLIT]`` (split ``test`` by
+    default), its TFDS ``data_dir`` (:func:`zoo.training.sources.default_data_dir` if None)."""
+    if not sources.is_tfds(str(source)):
+        return load_mnist_idx(source)
+    images, labels = sources.labelled_arrays(str(source), data_dir=data_dir,
+                                             default_split="test")
+    if images.shape[1:] != (28, 28):
+        raise MNISTError(f"{source}: expected gray 28x28 digits, got images of shape "
+                         f"{images.shape[1:]}")
+    if labels.min(initial=0) < 0 or labels.max(initial=0) > 9:
+        raise MNISTError(f"{source}: labels must be digits 0-9, got {labels.min()} to "
+                         f"{labels.max()}")
+    return images.astype(np.uint8), labels.astype(np.uint8)
 
 
 # ---------------------------------------------------------------- split and pipelines

@@ -17,6 +17,8 @@ The degradation is the one every SR evaluation uses (``zoo.sr.degrade``):
 :func:`patch_dataset` then streams the patches through ``tf.data`` with a
 seeded shuffle, random dihedral augmentation (the 8 rotations and flips) and
 ``prefetch(AUTOTUNE)``.
+The images come from data sources (:mod:`zoo.training.sources`): folders, globs, image
+lists, or a TFDS split such as ``tfds:div2k/bicubic_x2`` (its images are streamed, not listed).
 :class:`PatchStream` is the same stream without TensorFlow, for the JAX
 backend on machines that have no TensorFlow.
 """
@@ -36,9 +38,10 @@ import numpy as np
 
 from zoo.errors import ImageError
 from zoo.progress import progress as progress_bar
-from zoo.image import imresize, list_images, luminance, read_image
+from zoo.image import imresize, luminance, read_image
 from zoo.sr import degrade
 
+from . import sources
 from .workers import map_in_workers, save_npz_atomically
 
 SCALES = (2, 3, 4)  # Sec. 3.3: one network for scale factors 2, 3 and 4
@@ -65,8 +68,32 @@ def patch_grid(height: int, width: int, size: int, stride: int) -> list[tuple[in
             for j in range(0, width - size + 1, stride)]
 
 
-def image_files(dirs: list[str | os.PathLike]) -> list[Path]:
-    return [f for d in dirs for f in list_images(d)]
+Item = Path | sources.Source  # one image file, or a TFDS split (many images)
+
+
+def image_files(dirs: list[str | os.PathLike], data_dir: str | os.PathLike | None = None
+                ) -> list[Item]:
+    """The images of data sources (:func:`zoo.training.sources.resolve`): folders, globs and
+    image lists give their files; a ``tfds:`` source stays one entry, streamed later.
+    ``data_dir``: where TFDS data sets are prepared."""
+    items = []
+    for source in dirs:
+        resolved = sources.resolve(source, data_dir=data_dir)
+        items += [resolved] if resolved.tfds else list(resolved.files)
+    return items
+
+
+def count_images(files: list[Item]) -> int:
+    """The number of images of :func:`image_files` entries."""
+    return sum(len(f) if isinstance(f, sources.Source) else 1 for f in files)
+
+
+def describe(item: Item) -> str:
+    """A deterministic description of an entry for the cache key: a file's path and size,
+    a TFDS split's name, split and version."""
+    if isinstance(item, sources.Source):
+        return item.key()
+    return f"{item.resolve()}:{item.stat().st_size}"
 
 
 def downscaled(y: np.ndarray, factor: float) -> np.ndarray:
@@ -74,11 +101,13 @@ def downscaled(y: np.ndarray, factor: float) -> np.ndarray:
     return y if factor == 1.0 else imresize(y, factor)  # uint8 in, rounded uint8 out
 
 
-def image_patches(path: Path, scales=SCALES, patch_size: int = PATCH_SIZE, stride: int = STRIDE,
-                  downscales=DOWNSCALES) -> tuple[list, list, list]:
-    """One image's aligned ``(inputs, targets, scales)`` patches, copy by copy, scale by scale."""
+def image_patches(path: Path | np.ndarray, scales=SCALES, patch_size: int = PATCH_SIZE,
+                  stride: int = STRIDE, downscales=DOWNSCALES) -> tuple[list, list, list]:
+    """One image's aligned ``(inputs, targets, scales)`` patches, copy by copy, scale by scale;
+    ``path``: an image file, or its uint8 pixels ``(H, W, C)``."""
     inputs, targets, patch_scales = [], [], []
-    original = luminance(read_image(path))  # read once, shrunk per copy
+    pixels = path if isinstance(path, np.ndarray) else read_image(path)
+    original = luminance(pixels)  # read once, shrunk per copy
     for factor in downscales:
         y = downscaled(original, factor)
         if min(y.shape[:2]) < patch_size:
@@ -96,38 +125,65 @@ def _image_patches(job):
     return image_patches(*job)
 
 
-def make_patch_bank(files: list[Path], scales=SCALES, patch_size: int = PATCH_SIZE,
+def _image_chunks(files: list[Item], chunk: int):
+    """Lists of images to hand out: the consecutive files together, a TFDS split's pixels
+    (:func:`zoo.training.sources.iter_images`) ``chunk`` at a time, so memory holds only those."""
+    paths = []
+    for item in files:
+        if not isinstance(item, sources.Source):
+            paths.append(item)
+            continue
+        if paths:
+            yield paths
+            paths = []
+        pixels = []
+        for image in sources.iter_images(item, rgb=False):
+            pixels.append(image)
+            if len(pixels) == chunk:
+                yield pixels
+                pixels = []
+        if pixels:
+            yield pixels
+    if paths:
+        yield paths
+
+
+def make_patch_bank(files: list[Item], scales=SCALES, patch_size: int = PATCH_SIZE,
                     stride: int = STRIDE, progress: bool = True,
                     downscales=DOWNSCALES, processes: int = 1) -> PatchBank:
     """Degrade every image (and its ``downscales`` copies) at every scale; cut aligned patches.
 
-    ``processes`` worker processes share the images; the bank is the same, in
-    file order, whatever their number.
+    ``files``: :func:`image_files` entries (image files, TFDS splits). ``processes`` worker
+    processes share the images; the bank is the same, in file order, whatever their number.
     """
-    jobs = [(path, tuple(scales), patch_size, stride, tuple(downscales)) for path in files]
+    settings = (tuple(scales), patch_size, stride, tuple(downscales))
     inputs, targets, patch_scales = [], [], []
-    bar = progress_bar(len(files), "image", progress)
-    for x, y, s in map_in_workers(_image_patches, jobs, processes):
-        inputs += x
-        targets += y
-        patch_scales += s
-        if bar:
-            bar.add(1)
+    bar = progress_bar(count_images(files), "image", progress)
+    for images in _image_chunks(files, chunk=8 * max(1, processes)):
+        jobs = [(image, *settings) for image in images]
+        for x, y, s in map_in_workers(_image_patches, jobs, processes):
+            inputs += x
+            targets += y
+            patch_scales += s
+            if bar:
+                bar.add(1)
     if not inputs:
-        raise ImageError(f"no {patch_size}x{patch_size} patch fits in any of {len(files)} images "
-                         "(after cropping to a multiple of every scale); use a smaller patch size")
+        raise ImageError(f"no {patch_size}x{patch_size} patch fits in any of {count_images(files)}"
+                         " images (after cropping to a multiple of every scale); use a smaller "
+                         "patch size")
     return PatchBank(
         inputs=np.stack(inputs)[..., None],
         targets=np.stack(targets)[..., None],
         scales=np.asarray(patch_scales, dtype=np.int32))
 
 
-def cached_patch_bank(files: list[Path], cache_dir: str | os.PathLike, scales=SCALES,
+def cached_patch_bank(files: list[Item], cache_dir: str | os.PathLike, scales=SCALES,
                       patch_size: int = PATCH_SIZE, stride: int = STRIDE,
                       progress: bool = True, downscales=DOWNSCALES,
                       processes: int = 1) -> PatchBank:
-    """:func:`make_patch_bank`, saved as ``.npz`` under ``cache_dir`` keyed by files and settings."""
-    settings = {"files": [f"{f.resolve()}:{f.stat().st_size}" for f in files],
+    """:func:`make_patch_bank`, saved as ``.npz`` under ``cache_dir`` keyed by the data
+    (:func:`describe`: files, TFDS versions) and settings."""
+    settings = {"files": [describe(f) for f in files],
                 "scales": list(scales), "patch": patch_size, "stride": stride}
     if tuple(downscales) != DOWNSCALES:  # keeps the keys of existing caches
         settings["downscales"] = [float(d) for d in downscales]

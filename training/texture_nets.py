@@ -37,22 +37,20 @@ default here: batch 4 of 128 x 128, 300 steps. Resumable through
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import keras
 import numpy as np
 from keras import ops
-from PIL import Image
 
-from zoo.errors import ImageError
-from zoo.image.io import as_rgb01, list_images, read_image
+from zoo.image.io import as_rgb01, read_image
 from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
 from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise, sample
 
+from . import sources
 from .trainer import RunConfig, fit, writes_files
 
 GRAM_NORMALIZATION = "positions"
@@ -300,83 +298,16 @@ def _noise_batch(recipe: TextureRecipe, batch: int, seed):
             for k in range(recipe.scales)]
 
 
-# The listed formats tf.io.decode_image reads (list_images also lists .tif and .webp).
-TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp")
+def content_files(recipe: TextureRecipe):
+    """The content photos the stream decodes (:func:`zoo.training.sources.content_files`: files
+    that do not open are left out with a warning, none decoding is refused; a ``tfds:``
+    source is checked to be prepared)."""
+    return sources.content_files(recipe.content, data_dir=getattr(recipe, "data_dir", None))
 
 
-def content_files(recipe: TextureRecipe) -> list[str]:
-    """The content photos the stream decodes; an ``ImageError`` if there are none.
-
-    Every file's header is read, once (about 0.1 ms a file): one that is no image, or of a
-    format TensorFlow does not decode, is left out with a warning. Files are then decoded in
-    order until one decodes whole, usually just the first: a folder with none would make the
-    endless stream wait forever for a first image. A damaged file further on is skipped by
-    the stream (:func:`_content_crops`).
-    """
-    candidates = [p for p in list_images(recipe.content) if p.suffix.lower() in TF_DECODES]
-    readable = [_header_opens(p) for p in candidates]
-    files = [str(p) for p, ok in zip(candidates, readable) if ok]
-    left_out = [p.name for p, ok in zip(candidates, readable) if not ok]
-    if not files:
-        raise ImageError(f"{recipe.content}: no readable {', '.join(TF_DECODES)} images to "
-                         "train on" + (f" ({len(left_out)} cannot be opened)" if left_out else ""))
-    if left_out:
-        shown = ", ".join(left_out[:3]) + (", ..." if len(left_out) > 3 else "")
-        print(f"warning: {len(left_out)} of {len(candidates)} files in {recipe.content} cannot "
-              f"be opened as images and are left out: {shown}", file=sys.stderr)
-    if not any(_decodes_whole(path) for path in files):  # usually stops at the first file
-        raise ImageError(f"{recipe.content}: none of the {len(files)} images that open "
-                         "decodes (damaged or cut short?)")
-    return files
-
-
-def _header_opens(path: Path) -> bool:
-    """Whether ``path`` opens as a PNG, JPEG or BMP (its header only)."""
-    try:
-        with Image.open(path) as image:
-            return image.format in ("PNG", "JPEG", "BMP")
-    except Exception:  # noqa: BLE001 - any failure to open means: leave it out
-        return False
-
-
-def _decode(path):
-    """A content photo as the stream reads it: uint8 RGB, decoded by TensorFlow."""
-    import tensorflow as tf
-
-    return tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-
-
-def _decodes_whole(path: str) -> bool:
-    """Whether :func:`_decode` reads the whole of ``path`` (its header may open while its data
-    is cut short)."""
-    import tensorflow as tf
-
-    try:
-        _decode(path)
-        return True
-    except tf.errors.OpError:
-        return False
-
-
-def _content_crops(recipe: TextureRecipe, batch: int, files: list[str]):
-    import tensorflow as tf
-
-    size = recipe.image_size
-
-    def load(path):
-        image = tf.image.convert_image_dtype(_decode(path), tf.float32)
-        shape = tf.cast(tf.shape(image)[:2], tf.float32)
-        scale = tf.maximum(1.0, size / tf.reduce_min(shape))
-        image = tf.image.resize(image, tf.cast(tf.math.ceil(shape * scale), tf.int32))
-        return tf.image.random_crop(image, (size, size, 3), seed=recipe.seed)
-
-    data = tf.data.Dataset.from_tensor_slices(files).repeat().shuffle(len(files), recipe.seed)
-    data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-    # A file whose header opened but whose data is damaged (a truncated download) fails only
-    # here: it is skipped rather than ending hours of training. Silently: ignore_errors' log
-    # cannot name the file (and the zoo command hides it), and decoding in a tf.py_function to
-    # name it made the process hang at exit while the stream was still open.
-    return data.ignore_errors().batch(batch, drop_remainder=True)
+def _content_crops(recipe: TextureRecipe, batch: int, files):
+    """Batches of random content crops (:func:`zoo.training.sources.content_crops`)."""
+    return sources.content_crops(files, recipe.image_size, batch, seed=recipe.seed)
 
 
 def make_data(recipe: TextureRecipe, names, photos: list[str] | None = None):
