@@ -263,3 +263,57 @@ def test_an_unwritable_folder_is_found_even_as_root(capsys):
     assert main(["upscale", "missing.png", "/proc/out.png"]) == 2
     assert capsys.readouterr().err.strip() == (
         "zoo: error: /proc/out.png: cannot be written, /proc is not writable")
+
+
+TOY_FAMILY = '''
+from zoo.cli.eval import Evaluation
+from zoo.family import ExportSpec, Family
+
+FAMILY = Family(name="toy", papers=("A toy",), builders={"toy": "toy_family:build"},
+                evaluation="toy_family:evaluation", commands=("toy_family",),
+                export=ExportSpec(calibration="toy_family:c", validation="toy_family:v",
+                                  calibration_images="toy pictures"))
+
+
+def add_parser(commands):
+    commands.add_parser("toy", help="a toy command").set_defaults(run=run)
+
+
+def run(args):
+    print("toy ran")
+
+
+def add_eval_arguments(p):
+    p.add_argument("--rounds", type=int, default=1)
+
+
+evaluation = Evaluation(help="a toy table", add_arguments=add_eval_arguments,
+                        run=lambda args: print(f"{args.model}: {args.rounds} rounds"))
+'''
+
+
+def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, monkeypatch,
+                                                                    capsys):
+    """A registered family's commands, evaluation and export appear without touching zoo/cli."""
+    import argparse
+
+    from zoo.cli.main import build_parser, main
+    from zoo.models import register, unregister
+
+    (tmp_path / "toy_family.py").write_text(TOY_FAMILY)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    register("toy_family")
+    try:
+        commands = next(a for a in build_parser()._actions
+                        if isinstance(a, argparse._SubParsersAction))
+        assert list(commands.choices) == ["list", "demo", "train", "eval", "export", "upscale",
+                                          "dip", "gaze", "texture", "style", "toy"]
+        assert main(["toy"]) == 0 and capsys.readouterr().out == "toy ran\n"
+        assert main(["eval", "toy", "--rounds", "3"]) == 0
+        assert capsys.readouterr().out == "toy: 3 rounds\n"
+        with pytest.raises(SystemExit):
+            main(["export", "--help"])
+        help_text = " ".join(capsys.readouterr().out.split())
+        assert "toy: toy pictures" in help_text and "{vdsr,deepwarp,texture_nets,toy}" in help_text
+    finally:
+        unregister("toy_family")

@@ -34,12 +34,16 @@ def add_parser(commands):
 
 def calibration_help() -> str:
     """What ``--calibration`` gives each family that calibrates on images."""
+    uses = [f"{name}: {text}" for name, text in _calibration_images().items()]
+    return "; ".join(uses) + "; the others calibrate on data of their own"
+
+
+def _calibration_images() -> dict[str, str]:
+    """``{family: what its --calibration images are for}``, where it takes any."""
     from zoo.models import families
 
-    uses = [f"{name}: {family.export.calibration_images}"
-            for name, family in families().items()
-            if family.export is not None and family.export.calibration_images]
-    return "; ".join(uses) + "; the others calibrate on data of their own"
+    return {name: family.export.calibration_images for name, family in families().items()
+            if family.export is not None and family.export.calibration_images}
 
 
 def run(args):
@@ -56,7 +60,7 @@ def run(args):
 
     if args.calibration and not uses_images(args.model, model):
         raise ZooError(f"--calibration: {args.preset or args.model} takes no images (it is "
-                       f"for {calibration_help()})")
+                       f"for {' and '.join(_calibration_images())}; see `zoo export --help`)")
     print(f"converting {args.weights or args.preset or args.model} to .tflite ({args.quantize}"
           + (", calibrated: up to a minute on 2 cores)" if args.quantize == "int8" else ")"),
           flush=True)
