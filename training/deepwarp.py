@@ -1,7 +1,7 @@
 """The DeepWarp training recipe (Ganin et al., ECCV 2016) on the procedural eyes of ``eyes.py``.
 
-    from zoo.training.deepwarp import DeepWarpRecipe, train, evaluate
-    model, history = train(DeepWarpRecipe(epochs=20), "runs/deepwarp")
+    from zoo.training.deepwarp import Config, evaluate, train
+    model, history = train(Config(epochs=20), "runs/deepwarp")
     print(evaluate(model, n_pairs=500))
 
 What the sources give, and what we decided:
@@ -40,12 +40,14 @@ import keras
 import numpy as np
 
 from zoo.errors import summarize
+from zoo.options import COUNT, COUNT_OR_ZERO, POSITIVE, option
 from zoo.models.deepwarp import DeepWarp
 from zoo.progress import progress as progress_bar
 
 from . import eyes
 from .losses import half_squared_error
-from .trainer import RunConfig, fit, refuse_another_model
+from .runs import Run, final_weights, run_config, run_dir
+from .trainer import fit, refuse_another_model
 from .workers import map_in_workers, save_npz_atomically
 
 EVAL_SEED = 1_000_003  # held out: training draws use `seed` (0 by default)
@@ -53,23 +55,35 @@ BANK_KEYS = ("input", "target", "landmarks", "redirection")
 
 
 @dataclass
-class DeepWarpRecipe:
-    batch_size: int = 32
-    epochs: int = 10
-    steps_per_epoch: int = 200
-    learning_rate: float = 1e-3
-    beta_1: float = 0.5  # ddtm/deep-smile-warp train.lua
-    bank_pairs: int | None = 4096
-    bank_path: str | None = None  # None: OUT_DIR/bank.npz
-    processes: int = 2
-    max_angle: float = eyes.MAX_ANGLE  # Fig. 1
-    vertical: bool = True
-    coarse_to_fine: bool = True
-    lightness: bool = True
-    embedding_at: str = "every"  # or "input": see zoo.models.deepwarp
-    palette_size: int = 1
-    seed: int = 0
-    checkpoint_every: int = 200
+class DeepWarpConfig:
+    """The recipe's settings; the options of ``zoo train deepwarp``."""
+
+    epochs: int = option(10, type=COUNT)  # CPU budget
+    steps_per_epoch: int = option(200, type=COUNT)
+    batch_size: int = option(32, type=COUNT)  # CPU budget (deep-smile-warp train.lua: 128)
+    learning_rate: float = option(  # CPU budget (deep-smile-warp train.lua: 1e-4)
+        1e-3, flag="--lr", type=POSITIVE)
+    bank_pairs: int | None = option(  # None (0 on the command line): render every batch
+        4096, type=COUNT_OR_ZERO,
+        help="pairs rendered once and cached in RUN_DIR/bank.npz (0: render every batch)")
+    processes: int = option(2, type=COUNT, help="rendering processes")
+    lightness: bool = option(True, flag="--no-lightness", action="store_false",
+                             help="ablation: no lightness correction")  # the paper's module
+    embedding_at: str = option(  # see zoo.models.deepwarp
+        "every", choices=("every", "input"),
+        help="angle embedding joined to every conv (default) or to each module's input only "
+             "(much faster in int8)")
+    eval_pairs: int = option(500, type=COUNT_OR_ZERO, help="held-out pairs for the final MSE")
+    beta_1: float = option(0.5, cli=False)  # ddtm/deep-smile-warp train.lua
+    bank_path: str | None = option(None, cli=False)  # None: RUN_DIR/bank.npz
+    max_angle: float = option(eyes.MAX_ANGLE, cli=False)  # Fig. 1: within 15 degrees
+    vertical: bool = option(True, cli=False)  # pitch changes only (angle_dims=1)
+    coarse_to_fine: bool = option(True, cli=False)  # the paper's coarse-to-fine warping
+    palette_size: int = option(1, cli=False)
+    seed: int = option(0, cli=False)  # zoo train's --seed
+
+    def __post_init__(self):
+        self.bank_pairs = self.bank_pairs or None
 
     @property
     def angle_dims(self) -> int:
@@ -79,6 +93,10 @@ class DeepWarpRecipe:
         return dict(size=eyes.PATCH_SIZE, angle_dims=self.angle_dims,
                     coarse_to_fine=self.coarse_to_fine, lightness=self.lightness,
                     palette_size=self.palette_size, embedding_at=self.embedding_at)
+
+
+Config = DeepWarpConfig
+DeepWarpRecipe = DeepWarpConfig  # the old name (tests/test_demo_cli_packaging.py)
 
 
 def model_inputs(batch: dict, angle_dims: int) -> dict:
@@ -107,9 +125,9 @@ def render_pairs(n: int, seed: int, processes: int = 1, chunk: int = 32, progres
     return {k: np.concatenate([p[k] for p in parts])[:n] for k in BANK_KEYS}
 
 
-def load_bank(recipe: DeepWarpRecipe, out_dir: Path) -> dict:
-    path = Path(recipe.bank_path) if recipe.bank_path else Path(out_dir) / "bank.npz"
-    kwargs = dict(max_angle=recipe.max_angle, vertical=recipe.vertical)
+def load_bank(config: DeepWarpConfig, out_dir: Path) -> dict:
+    path = Path(config.bank_path) if config.bank_path else Path(out_dir) / "bank.npz"
+    kwargs = dict(max_angle=config.max_angle, vertical=config.vertical)
     if path.is_file():
         try:
             with np.load(path) as f:
@@ -117,10 +135,10 @@ def load_bank(recipe: DeepWarpRecipe, out_dir: Path) -> dict:
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
             print(f"note: {path} is unreadable ({summarize(err, 80)}); rendering it again")
         else:
-            if len(bank["input"]) >= recipe.bank_pairs:
-                return {k: v[:recipe.bank_pairs] for k, v in bank.items()}
-    print(f"rendering {recipe.bank_pairs} training pairs into {path} ...", flush=True)
-    bank = render_pairs(recipe.bank_pairs, recipe.seed, recipe.processes, progress=True, **kwargs)
+            if len(bank["input"]) >= config.bank_pairs:
+                return {k: v[:config.bank_pairs] for k, v in bank.items()}
+    print(f"rendering {config.bank_pairs} training pairs into {path} ...", flush=True)
+    bank = render_pairs(config.bank_pairs, config.seed, config.processes, progress=True, **kwargs)
     save_npz_atomically(path, **bank)
     return bank
 
@@ -140,11 +158,11 @@ def _tf_anchor_maps(landmarks, size):
     return tf.reshape(tf.stack([dx, dy], axis=-1), (-1, h, w, 2 * k))
 
 
-def make_dataset(recipe: DeepWarpRecipe, bank: dict | None):
+def data(config: DeepWarpConfig, examples: dict | None):
     """(inputs dict, target) batches: from the bank (shuffled, repeated) or rendered afresh."""
     import tensorflow as tf
 
-    size, dims = eyes.PATCH_SIZE, recipe.angle_dims
+    size, dims = eyes.PATCH_SIZE, config.angle_dims
 
     def to_model(b):
         angle = b["redirection"][:, 1:] if dims == 1 else b["redirection"]
@@ -152,14 +170,14 @@ def make_dataset(recipe: DeepWarpRecipe, bank: dict | None):
                   "angle": angle}
         return inputs, b["target"]
 
-    if bank is None:
-        data = eyes.tf_dataset(recipe.seed, recipe.batch_size, max_angle=recipe.max_angle,
-                               vertical=recipe.vertical)
+    if examples is None:
+        data = eyes.tf_dataset(config.seed, config.batch_size, max_angle=config.max_angle,
+                               vertical=config.vertical)
         data = data.map(lambda b: {k: b[k] for k in BANK_KEYS})
     else:
-        data = tf.data.Dataset.from_tensor_slices({k: bank[k] for k in BANK_KEYS})
-        data = data.shuffle(len(bank["input"]), seed=recipe.seed).repeat()
-        data = data.batch(recipe.batch_size, drop_remainder=True)
+        data = tf.data.Dataset.from_tensor_slices({k: examples[k] for k in BANK_KEYS})
+        data = data.shuffle(len(examples["input"]), seed=config.seed).repeat()
+        data = data.batch(config.batch_size, drop_remainder=True)
     return data.map(to_model).prefetch(2)
 
 
@@ -173,26 +191,42 @@ def mse_metric(y_true, y_pred):
 mse_metric.__name__ = "mse"
 
 
-def build_and_compile(recipe: DeepWarpRecipe) -> keras.Model:
-    model = DeepWarp(**recipe.model_config())
-    model.compile(optimizer=keras.optimizers.Adam(recipe.learning_rate, beta_1=recipe.beta_1),
+def build(config: DeepWarpConfig) -> keras.Model:
+    """The config's DeepWarp, uncompiled."""
+    return DeepWarp(**config.model_config())
+
+
+def compile(model: keras.Model, config: DeepWarpConfig) -> keras.Model:
+    """Half the squared error (Sec. 3), the per-pixel MSE, Adam with ``beta_1``."""
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate, beta_1=config.beta_1),
                   loss=half_squared_error, metrics=[mse_metric])
     return model
 
 
-def train(recipe: DeepWarpRecipe, out_dir: str | Path, **run_options):
-    """Train through :func:`training.trainer.fit` (resumable: run it again to continue)."""
-    keras.utils.set_random_seed(recipe.seed)
-    out = Path(out_dir)
+def train(config: DeepWarpConfig, run: Run) -> tuple[keras.Model, keras.callbacks.History]:
+    """Train in the run folder of ``run`` (:mod:`zoo.training.runs`) through
+    :func:`zoo.training.trainer.fit`; run it again to resume. Returns the model and history."""
+    keras.utils.set_random_seed(config.seed)
+    out = run_dir(run)
     out.mkdir(parents=True, exist_ok=True)
-    config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "deepwarp",
-              "model_config": recipe.model_config()}
-    refuse_another_model(out, config)  # before minutes of rendering
-    bank = load_bank(recipe, out) if recipe.bank_pairs else None
-    run = RunConfig(out_dir=out, epochs=recipe.epochs, steps_per_epoch=recipe.steps_per_epoch,
-                    checkpoint_every=recipe.checkpoint_every, **run_options)
-    return fit(lambda: build_and_compile(recipe), lambda replicas: make_dataset(recipe, bank),
-               run, config)
+    record = {**asdict(config), "backend": keras.backend.backend(), "model": "deepwarp",
+              "model_config": config.model_config()}
+    refuse_another_model(out, record)  # before minutes of rendering
+    bank = load_bank(config, out) if config.bank_pairs else None
+    return fit(lambda: compile(build(config), config), lambda replicas: data(config, bank),
+               run_config(run, config.epochs, config.steps_per_epoch), record)
+
+
+def report(model: keras.Model, config: DeepWarpConfig, out_dir: str | os.PathLike) -> list[str]:
+    """What ``zoo train deepwarp`` prints at the end: the held-out MSE beside no-warp's
+    (``eval_pairs`` pairs; none: not evaluated), where the weights are."""
+    lines = []
+    if config.eval_pairs:
+        scores = evaluate(model, n_pairs=config.eval_pairs, processes=config.processes,
+                          max_angle=config.max_angle, vertical=config.vertical)
+        lines.append(f"held-out MSE on {scores['n_pairs']} pairs: model {scores['model']:.3e}, "
+                     f"no warp {scores['no_warp']:.3e}")
+    return lines + [f"weights: {final_weights(out_dir)}"]
 
 
 def evaluate(model: keras.Model, n_pairs: int = 500, seed: int = EVAL_SEED,
