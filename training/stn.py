@@ -1,9 +1,9 @@
 """The distorted-MNIST recipe of Spatial Transformer Networks (Jaderberg et al., NIPS 2015, 4.1).
 
     from zoo.training import stn
-    model, history = stn.train(stn.STNRecipe(kind="RTS", model="stn"), out_dir="runs/stn_rts")
-    split = stn.load_split(stn.STNRecipe(kind="RTS"))
-    print(stn.evaluate(model, split), "% error")
+    config = stn.Config(kind="RTS", model="stn")
+    model, history = stn.train(config, "runs/stn_rts")
+    print(stn.evaluate(model, stn.load_split(config)), "% error")
 
 Data: :mod:`zoo.training.mnist_distort` (the first 8,000 t10k digits, freshly
 distorted every epoch; the last 2,000, distorted once, for the test error).
@@ -36,29 +36,36 @@ import keras
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.models.stn import build
+from zoo.models import stn as stn_models
+from zoo.options import COUNT, POSITIVE, option
 
 from . import mnist_distort
-from .trainer import RunConfig, fit
+from .runs import Run, final_weights, run_config
+from .trainer import fit
 
 ADAM_LEARNING_RATE = 1e-3  # our CPU-budget choice
 SGD_LEARNING_RATE = 0.01  # the paper's base rate (as recalled)
 
 
 @dataclass
-class STNRecipe:
-    kind: str = "RTS"  # distortion: R, RTS, P or E
-    model: str = "stn"  # "stn" (ST-CNN, affine) or "cnn" (the baseline)
-    epochs: int = 20  # one epoch = one pass over the 8,000 training digits
-    batch_size: int = 64
-    optimizer: str = "adam"  # "adam" or "sgd" (momentum 0.9)
-    learning_rate: float | None = None  # None: 1e-3 for Adam, 0.01 for SGD
-    momentum: float = 0.9
-    lr_drop_at: tuple[float, ...] = (2 / 3,)  # fractions of training where the rate drops 10x
-    loc_lr_scale: float = 1.0  # learning-rate factor of the localisation net (loc_* layers)
-    filters: int = 32  # classifier width
-    seed: int = 0
-    data: str | None = None  # t10k idx files; None: $ZOO_DATA/mnist or ../shared/data/mnist
+class STNConfig:
+    """The recipe's settings; the options of ``zoo train stn``."""
+
+    kind: str = option("RTS", flag="--distortion", choices=("R", "RTS", "P", "E"))  # Sec. 4.1
+    model: str = option("stn", choices=("stn", "cnn"))  # ST-CNN (affine) or the CNN baseline
+    data: str | None = option(None, metavar="DIR", help="folder of the MNIST t10k idx files "
+                              "(default: $ZOO_DATA/mnist or ../shared/data/mnist)")
+    epochs: int = option(20, type=COUNT)  # a pass over the 8,000 training digits; CPU budget
+    batch_size: int = option(64, type=COUNT)  # CPU budget (the paper: 256, as recalled)
+    optimizer: str = option("adam", choices=("sgd", "adam"))  # "sgd": momentum 0.9
+    learning_rate: float | None = option(  # None: ADAM_LEARNING_RATE or SGD_LEARNING_RATE
+        None, flag="--lr", type=POSITIVE, help="default: adam 1e-3, sgd 0.01")
+    momentum: float = option(0.9, cli=False)
+    lr_drop_at: tuple[float, ...] = option(  # fractions of training where the rate drops 10x
+        (2 / 3,), cli=False)  # the paper's drops every 50k of 150k steps, as recalled
+    loc_lr_scale: float = option(1.0, cli=False)  # learning-rate factor of the loc_* layers
+    filters: int = option(32, cli=False)  # classifier width
+    seed: int = option(0, cli=False)  # zoo train's --seed
 
     def __post_init__(self):
         if self.kind not in mnist_distort.KINDS:
@@ -76,9 +83,12 @@ class STNRecipe:
         return mnist_distort.TRAIN_COUNT // self.batch_size
 
 
-def model_config(recipe: STNRecipe) -> dict:
-    """The ``build`` config of the recipe's model."""
-    return {"kind": recipe.model, "input_size": recipe.input_size, "filters": recipe.filters}
+Config = STNConfig
+
+
+def model_config(config: STNConfig) -> dict:
+    """The builder arguments of the config's model (``config.json``'s ``model_config``)."""
+    return {"kind": config.model, "input_size": config.input_size, "filters": config.filters}
 
 
 def _is_localisation(variable) -> bool:
@@ -110,25 +120,25 @@ LocScaledAdam = _scaled_optimizer(keras.optimizers.Adam)
 LocScaledSGD = _scaled_optimizer(keras.optimizers.SGD)
 
 
-def learning_rate_schedule(recipe: STNRecipe):
-    base = recipe.learning_rate or (ADAM_LEARNING_RATE if recipe.optimizer == "adam"
+def learning_rate_schedule(config: STNConfig):
+    base = config.learning_rate or (ADAM_LEARNING_RATE if config.optimizer == "adam"
                                     else SGD_LEARNING_RATE)
-    total = recipe.epochs * recipe.steps_per_epoch
-    boundaries = sorted({int(round(f * total)) - 1 for f in recipe.lr_drop_at if 0 < f < 1})
+    total = config.epochs * config.steps_per_epoch
+    boundaries = sorted({int(round(f * total)) - 1 for f in config.lr_drop_at if 0 < f < 1})
     if not boundaries:
         return base
     return keras.optimizers.schedules.PiecewiseConstantDecay(
         boundaries, [base * 0.1**i for i in range(len(boundaries) + 1)])
 
 
-def make_optimizer(recipe: STNRecipe) -> keras.optimizers.Optimizer:
-    lr = learning_rate_schedule(recipe)
-    if recipe.optimizer == "adam":
-        return LocScaledAdam(learning_rate=lr, loc_lr_scale=recipe.loc_lr_scale)
-    if recipe.optimizer == "sgd":
-        return LocScaledSGD(learning_rate=lr, momentum=recipe.momentum,
-                            loc_lr_scale=recipe.loc_lr_scale)
-    raise ValueError(f"unknown optimizer {recipe.optimizer!r}; use adam or sgd")
+def make_optimizer(config: STNConfig) -> keras.optimizers.Optimizer:
+    lr = learning_rate_schedule(config)
+    if config.optimizer == "adam":
+        return LocScaledAdam(learning_rate=lr, loc_lr_scale=config.loc_lr_scale)
+    if config.optimizer == "sgd":
+        return LocScaledSGD(learning_rate=lr, momentum=config.momentum,
+                            loc_lr_scale=config.loc_lr_scale)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; use adam or sgd")
 
 
 def default_data_dir() -> Path:
@@ -145,50 +155,58 @@ def default_data_dir() -> Path:
 _MNIST: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 
-def load_split(recipe: STNRecipe) -> mnist_distort.DistortedSplit:
+def load_split(config: STNConfig) -> mnist_distort.DistortedSplit:
     """The recipe's distorted split (its test set is fixed by ``kind`` and ``seed``)."""
-    folder = str(recipe.data or default_data_dir())
-    if folder not in _MNIST:
-        _MNIST[folder] = mnist_distort.load_mnist_idx(folder)
+    folder = str(config.data or default_data_dir())
+    if folder not in _MNIST:  # a folder of t10k IDX files, or tfds:mnist[:SPLIT]
+        _MNIST[folder] = mnist_distort.load_mnist(folder, getattr(config, "data_dir", None))
     images, labels = _MNIST[folder]
-    return mnist_distort.make_split(images, labels, recipe.kind, seed=recipe.seed)
+    return mnist_distort.make_split(images, labels, config.kind, seed=config.seed)
 
 
-def make_data(split: mnist_distort.DistortedSplit, recipe: STNRecipe):
+def data(config: STNConfig, examples: mnist_distort.DistortedSplit):
+    """Batches of the split's training digits, freshly distorted every epoch."""
     try:
         import tensorflow  # noqa: F401
     except ImportError:  # the JAX-only GPU machine
-        return mnist_distort.DistortedSequence(split, recipe.batch_size)
+        return mnist_distort.DistortedSequence(examples, config.batch_size)
     # One stream of all the epochs (a resumed run stops early; its epochs redraw from epoch 0).
-    return mnist_distort.tf_dataset(split, recipe.batch_size, train=True, epochs=recipe.epochs)
+    return mnist_distort.tf_dataset(examples, config.batch_size, train=True, epochs=config.epochs)
 
 
-def build_and_compile(recipe: STNRecipe) -> keras.Model:
-    model = build(**model_config(recipe))
-    model.compile(optimizer=make_optimizer(recipe),
+def build(config: STNConfig) -> keras.Model:
+    """The config's ST-CNN or CNN, uncompiled."""
+    return stn_models.build(**model_config(config))
+
+
+def compile(model: keras.Model, config: STNConfig) -> keras.Model:
+    """Cross-entropy on the logits, accuracy, and the config's optimizer."""
+    model.compile(optimizer=make_optimizer(config),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
     return model
 
 
-def train(recipe: STNRecipe, out_dir: str | Path | None = None, run: RunConfig | None = None,
-          split: mnist_distort.DistortedSplit | None = None,
-          **run_options) -> tuple[keras.Model, keras.callbacks.History]:
-    """Train the recipe's model; ``run`` (or ``out_dir``, ``run_options``) sets the run folder."""
-    keras.utils.set_random_seed(recipe.seed)
-    if recipe.batch_size > mnist_distort.TRAIN_COUNT:
-        raise ZooError(f"a batch of {recipe.batch_size} is larger than the "
+def train(config: STNConfig, run: Run) -> tuple[keras.Model, keras.callbacks.History]:
+    """Train the config's model in the run folder of ``run`` (:mod:`zoo.training.runs`);
+    run it again to resume. Returns the trained model and its history."""
+    keras.utils.set_random_seed(config.seed)
+    if config.batch_size > mnist_distort.TRAIN_COUNT:
+        raise ZooError(f"a batch of {config.batch_size} is larger than the "
                        f"{mnist_distort.TRAIN_COUNT:,} training digits")
-    split = split or load_split(recipe)
-    if run is None:
-        if out_dir is None:
-            raise ValueError("give out_dir or run")
-        run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
-                        steps_per_epoch=recipe.steps_per_epoch, **run_options)
-    config = {**asdict(recipe), "model": "stn", "model_config": model_config(recipe),
+    split = load_split(config)
+    run = run_config(run, config.epochs, config.steps_per_epoch)
+    record = {**asdict(config), "model": "stn", "model_config": model_config(config),
               "steps_per_epoch": run.steps_per_epoch, "backend": keras.backend.backend()}
-    return fit(lambda: build_and_compile(recipe), lambda replicas: make_data(split, recipe), run,
-               config)
+    return fit(lambda: compile(build(config), config), lambda replicas: data(config, split),
+               run, record)
+
+
+def report(model: keras.Model, config: STNConfig, out_dir: str | os.PathLike) -> list[str]:
+    """What ``zoo train stn`` prints at the end: the test error, where the weights are."""
+    error = evaluate(model, load_split(config))
+    return [f"test error ({config.kind}, last 2,000 t10k digits): {error:.2f}%",
+            f"weights: {final_weights(out_dir)}"]
 
 
 def predict_labels(model: keras.Model, images: np.ndarray, batch_size: int = 500) -> np.ndarray:

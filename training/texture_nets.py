@@ -1,7 +1,7 @@
 """Training recipe of Texture Networks (Ulyanov et al., ICML 2016; CVPR 2017).
 
     from zoo.training import texture_nets as tn
-    generator, history = tn.train(tn.TextureRecipe(texture="pebbles.jpg"), "runs/pebbles")
+    generator, history = tn.train(tn.Config(texture="pebbles.jpg"), "runs/pebbles")
     images = tn.sample(generator, size=256, n=4, seed=1)
 
 Losses (per example; Keras averages over the batch):
@@ -37,6 +37,7 @@ default here: batch 4 of 128 x 128, 300 steps. Resumable through
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -49,9 +50,11 @@ from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
 from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise, sample
+from zoo.options import COUNT, NON_NEGATIVE, POSITIVE, option
 
 from . import sources
-from .trainer import RunConfig, fit, writes_files
+from .runs import Run, final_weights, run_config, run_dir
+from .trainer import fit, writes_files
 
 GRAM_NORMALIZATION = "positions"
 LEARNING_RATE = 0.1  # texture_train.lua (v1): Adam, learningRate 1e-1
@@ -70,35 +73,52 @@ def _default_texture() -> str:
 
 
 @dataclass
-class TextureRecipe:
-    mode: str = "texture"  # "texture" or "stylization"
-    texture: str | None = None  # exemplar (texture) or style image; None: shared pebbles.jpg
-    texture_size: int | None = 256  # resize its shorter side (v1 code: 256); None: as is
-    texture_crop: int | None = None  # then keep a centred square crop of this size
-    content: str | None = None  # folder of content images (stylization)
-    image_size: int = 128  # training samples (paper code 256)
-    scales: int = 5  # K (the paper; the code 6)
-    channels: int = 8
-    normalization: str = "instance"  # "batch" (ICML 2016) or "instance" (CVPR 2017)
-    padding: str | None = None  # None: circular (texture), replication (stylization)
-    backbone: str = "random"  # "random", "vgg19" or "vgg16"
-    random_filters: int = 32
-    random_scales: tuple[int, ...] = (3, 5, 7, 11, 15, 23)
-    style_layers: tuple[str, ...] | None = None  # None: per backbone (module docstring)
-    content_layers: tuple[str, ...] | None = None
-    style_weight: float = 1.0
-    content_weight: float = 1e-3
-    diversity_weight: float = 0.0  # lambda of CVPR 2017 Sec. 3; 0 = ICML 2016 training
-    diversity: str = "nearest"  # "nearest" (Kozachenko-Leonenko) or "mean"
-    batch_size: int = 4  # code: 16 (texture), 4 (stylization)
-    learning_rate: float = LEARNING_RATE
-    decay_every: int = DECAY_EVERY
-    decay_rate: float = DECAY_RATE
-    steps: int = 300
-    steps_per_epoch: int = 50
-    seed: int = 0
+class TextureConfig:
+    """The recipe's settings; the options of ``zoo train texture_nets``."""
+
+    texture: str | None = option(  # None: the shared pebbles.jpg
+        None, required=True, metavar="IMG",
+        help="the exemplar texture, or the style image with --content")
+    content: str | None = option(  # stylization; None: texture synthesis
+        None, metavar="DIR", help="stylization: a folder of content photos (e.g. MS-COCO)")
+    steps: int = option(300, type=COUNT)  # CPU budget (texture_train.lua: PAPER_STEPS)
+    steps_per_epoch: int = option(50, type=COUNT)
+    batch_size: int = option(4, type=COUNT)  # code: 16 (texture), 4 (stylization)
+    image_size: int = option(  # training samples (texture_train.lua: PAPER_SIZE)
+        128, type=COUNT, help="training samples (a multiple of 2^(scales-1))")
+    scales: int = option(5, type=COUNT)  # K (the paper; the code 6)
+    normalization: str = option(  # "batch" (ICML 2016) or "instance" (CVPR 2017)
+        "instance", choices=("instance", "batch"))
+    backbone: str = option(
+        "random", choices=("random", "vgg19", "vgg16"),
+        help="loss network: random multi-scale filters (no download) or ImageNet VGG (the "
+             "papers'; needs its weights in ~/.keras/models)")
+    style_weight: float = option(1.0, type=POSITIVE)
+    content_weight: float = option(1e-3, type=NON_NEGATIVE)
+    diversity_weight: float = option(  # lambda of CVPR 2017 Sec. 3; 0 = ICML 2016 training
+        0.0, type=NON_NEGATIVE,
+        help="Improved Texture Networks' diversity term (needs --batch-size >= 2)")
+    learning_rate: float = option(LEARNING_RATE, flag="--lr", type=POSITIVE)
+    mode: str | None = option(None, cli=False)  # "texture" or "stylization"; None: by content
+    texture_size: int | None = option(  # resize its shorter side (v1 code: 256); None: as is
+        256, cli=False)
+    texture_crop: int | None = option(None, cli=False)  # then a centred square crop this size
+    channels: int = option(8, cli=False)
+    padding: str | None = option(  # None: circular (texture), replication (stylization)
+        None, cli=False)
+    random_filters: int = option(32, cli=False)
+    random_scales: tuple[int, ...] = option((3, 5, 7, 11, 15, 23), cli=False)
+    style_layers: tuple[str, ...] | None = option(  # None: per backbone (module docstring)
+        None, cli=False)
+    content_layers: tuple[str, ...] | None = option(None, cli=False)
+    diversity: str = option(  # "nearest" (Kozachenko-Leonenko) or "mean"
+        "nearest", cli=False)
+    decay_every: int = option(DECAY_EVERY, cli=False)
+    decay_rate: float = option(DECAY_RATE, cli=False)
+    seed: int = option(0, cli=False)  # zoo train's --seed
 
     def __post_init__(self):
+        self.mode = self.mode or ("stylization" if self.content else "texture")
         if self.mode not in ("texture", "stylization"):
             raise ValueError(f"mode must be texture or stylization, not {self.mode!r}")
         if self.diversity not in ("nearest", "mean"):
@@ -130,29 +150,32 @@ class TextureRecipe:
                 "channels": self.channels, "padding": self.padding}
 
 
-def descriptor(recipe: TextureRecipe) -> keras.Model:
+Config = TextureConfig
+
+
+def descriptor(config: TextureConfig) -> keras.Model:
     """The frozen loss network ``images -> {layer: features}``."""
-    if recipe.backbone == "random":
-        return RandomMultiscale(recipe.random_filters, recipe.random_scales, seed=recipe.seed)
-    style, content = recipe.layers()
-    factory = {"vgg19": VGG19, "vgg16": VGG16}.get(recipe.backbone)
+    if config.backbone == "random":
+        return RandomMultiscale(config.random_filters, config.random_scales, seed=config.seed)
+    style, content = config.layers()
+    factory = {"vgg19": VGG19, "vgg16": VGG16}.get(config.backbone)
     if factory is None:
-        raise ValueError(f"backbone must be random, vgg19 or vgg16, not {recipe.backbone!r}")
-    pooling = "avg" if recipe.mode == "texture" else "max"  # Gatys NIPS 2015 / CVPR 2016
+        raise ValueError(f"backbone must be random, vgg19 or vgg16, not {config.backbone!r}")
+    pooling = "avg" if config.mode == "texture" else "max"  # Gatys NIPS 2015 / CVPR 2016
     return factory(layers=tuple(dict.fromkeys(style + content)), pooling=pooling)
 
 
-def load_texture(recipe: TextureRecipe) -> np.ndarray:
+def load_texture(config: TextureConfig) -> np.ndarray:
     """The exemplar (or style image) ``(H, W, 3)`` in [0, 1] after resizing and cropping."""
-    image = as_rgb01(read_image(recipe.texture or _default_texture()))
-    if recipe.texture_size:
+    image = as_rgb01(read_image(config.texture or _default_texture()))
+    if config.texture_size:
         h, w = image.shape[:2]
-        scale = recipe.texture_size / min(h, w)
+        scale = config.texture_size / min(h, w)
         size = (max(1, round(h * scale)), max(1, round(w * scale)))
         image = np.asarray(ops.image.resize(image[None], size, interpolation="bicubic",
                                             antialias=True)[0]).clip(0, 1)
-    if recipe.texture_crop:
-        c = recipe.texture_crop
+    if config.texture_crop:
+        c = config.texture_crop
         top, left = (image.shape[0] - c) // 2, (image.shape[1] - c) // 2
         image = image[top:top + c, left:left + c]
     return np.ascontiguousarray(image, dtype="float32")
@@ -249,113 +272,153 @@ def output_is_loss(y_true, y_pred):
     return y_pred
 
 
-def training_model(recipe: TextureRecipe, generator: keras.Model, extractor: keras.Model,
+def training_model(config: TextureConfig, generator: keras.Model, extractor: keras.Model,
                    grams) -> keras.Model:
     """``generator inputs -> {"style", "content"?, "diversity"?}`` per-example loss terms.
 
     The loss layers are named ``*_loss``: the stylization generator's image input is
     already called ``content``, and layer names in one model must be unique.
     """
-    style, content = recipe.layers()
+    style, content = config.layers()
     images = generator(generator.inputs)
     features = extractor(images)
     style_loss = GramStyleLoss([g.shape[0] for g in grams], name="style_loss")
     outputs = {"style": style_loss([features[name] for name in style])}
     style_loss.set_targets(grams)
-    if recipe.mode == "stylization":
+    if config.mode == "stylization":
         target = extractor(generator.inputs[0])
         outputs["content"] = ContentLoss(name="content_loss")(
             [[features[n] for n in content], [target[n] for n in content]])
-    if recipe.diversity_weight > 0:
-        outputs["diversity"] = DiversityLoss(recipe.diversity, name="diversity_loss")(images)
+    if config.diversity_weight > 0:
+        outputs["diversity"] = DiversityLoss(config.diversity, name="diversity_loss")(images)
     return keras.Model(generator.inputs, outputs, name="texture_nets_training")
 
 
-def loss_weights(recipe: TextureRecipe, names) -> dict:
-    weights = {"style": recipe.style_weight, "content": recipe.content_weight,
-               "diversity": recipe.diversity_weight}
+def loss_weights(config: TextureConfig, names) -> dict:
+    weights = {"style": config.style_weight, "content": config.content_weight,
+               "diversity": config.diversity_weight}
     return {name: weights[name] for name in names}
 
 
-def build_and_compile(recipe: TextureRecipe, texture: np.ndarray) -> keras.Model:
-    generator = TextureNetwork(**recipe.generator_config(), name="generator")
-    extractor = descriptor(recipe)
-    model = training_model(recipe, generator, extractor,
-                           target_grams(extractor, texture, recipe.layers()[0]))
+def loss_names(config: TextureConfig) -> list[str]:
+    """The loss terms of the training model's outputs."""
+    return ["style"] + (["content"] if config.mode == "stylization" else []) + (
+        ["diversity"] if config.diversity_weight > 0 else [])
+
+
+def build(config: TextureConfig) -> keras.Model:
+    """The training model, uncompiled (:func:`training_model`): a fresh generator (the layer
+    named ``generator``), the frozen loss network, the exemplar's target Grams."""
+    generator = TextureNetwork(**config.generator_config(), name="generator")
+    extractor = descriptor(config)
+    return training_model(config, generator, extractor,
+                          target_grams(extractor, load_texture(config), config.layers()[0]))
+
+
+def compile(model: keras.Model, config: TextureConfig) -> keras.Model:
+    """The weighted sum of the model's loss outputs; Adam with the v1 code's step decay."""
     names = list(model.output.keys())
     schedule = keras.optimizers.schedules.ExponentialDecay(
-        recipe.learning_rate, recipe.decay_every, recipe.decay_rate, staircase=True)
+        config.learning_rate, config.decay_every, config.decay_rate, staircase=True)
     model.compile(optimizer=keras.optimizers.Adam(schedule),
-                  loss={n: output_is_loss for n in names}, loss_weights=loss_weights(recipe, names))
+                  loss={n: output_is_loss for n in names}, loss_weights=loss_weights(config, names))
     return model
 
 
-def _noise_batch(recipe: TextureRecipe, batch: int, seed):
+def _noise_batch(config: TextureConfig, batch: int, seed):
     import tensorflow as tf
 
-    size = recipe.image_size
+    size = config.image_size
     return [tf.random.stateless_uniform((batch, size >> k, size >> k, 3), seed=seed + k)
-            for k in range(recipe.scales)]
+            for k in range(config.scales)]
 
 
-def content_files(recipe: TextureRecipe):
+def content_files(recipe: TextureConfig):
     """The content photos the stream decodes (:func:`zoo.training.sources.content_files`: files
     that do not open are left out with a warning, none decoding is refused; a ``tfds:``
     source is checked to be prepared)."""
     return sources.content_files(recipe.content, data_dir=getattr(recipe, "data_dir", None))
 
 
-def _content_crops(recipe: TextureRecipe, batch: int, files):
+def _content_crops(recipe: TextureConfig, batch: int, files):
     """Batches of random content crops (:func:`zoo.training.sources.content_crops`)."""
     return sources.content_crops(files, recipe.image_size, batch, seed=recipe.seed)
 
 
-def make_data(recipe: TextureRecipe, names, photos: list[str] | None = None):
+def data(config: TextureConfig, examples: list[str] | None):
     """An endless tf.data stream of ``(inputs, dummy targets)``, fresh noise every step;
-    stylization crops the content ``photos`` (:func:`content_files`)."""
+    stylization crops the content photos ``examples`` (:func:`content_files`)."""
     import tensorflow as tf
 
-    batch = recipe.batch_size
+    batch, names = config.batch_size, loss_names(config)
     steps = tf.data.Dataset.range(1 << 62)
 
     def with_noise(step, content=None):
-        seed = tf.stack([tf.cast(recipe.seed, tf.int64), step * recipe.scales])
-        noise = _noise_batch(recipe, batch, seed)
+        seed = tf.stack([tf.cast(config.seed, tf.int64), step * config.scales])
+        noise = _noise_batch(config, batch, seed)
         x = tuple(([content] if content is not None else []) + noise)
         return x, {n: tf.zeros((batch,)) for n in names}
 
-    if recipe.mode == "texture":
+    if config.mode == "texture":
         data = steps.map(with_noise)
     else:
-        crops = _content_crops(recipe, batch, photos)
+        crops = _content_crops(config, batch, examples)
         data = tf.data.Dataset.zip(steps, crops).map(with_noise)
     return data.prefetch(2)
 
 
-def train(recipe: TextureRecipe, out_dir: str | Path, texture: np.ndarray | None = None,
-          **run_options) -> tuple[keras.Model, keras.callbacks.History]:
-    """Train; returns ``(generator, history)``, writes ``RUN_DIR/generator.weights.h5``."""
-    keras.utils.set_random_seed(recipe.seed)
-    texture = load_texture(recipe) if texture is None else np.asarray(texture, np.float32)
+def train(config: TextureConfig, run: Run) -> tuple[keras.Model, keras.callbacks.History]:
+    """Train in the run folder of ``run`` (:mod:`zoo.training.runs`); run it again to resume.
+    Returns ``(generator, history)``; ``RUN_DIR/final.weights.h5`` holds the generator's
+    weights (``config.json`` beside it, its architecture)."""
+    keras.utils.set_random_seed(config.seed)
+    load_texture(config)  # a missing or unreadable image fails here, before anything is built
     # Unreadable photos are warned about, or refused, before anything is built.
-    photos = content_files(recipe) if recipe.mode == "stylization" else None
-    run = RunConfig(out_dir=Path(out_dir), epochs=recipe.epochs,
-                    steps_per_epoch=recipe.steps_per_epoch, **run_options)
-    config = {**asdict(recipe), "backend": keras.backend.backend(), "model": "texture_nets",
-              "model_config": recipe.generator_config()}  # of generator.weights.h5
-    names = ["style"] + (["content"] if recipe.mode == "stylization" else []) + (
-        ["diversity"] if recipe.diversity_weight > 0 else [])
-    model, history = fit(lambda: build_and_compile(recipe, texture),
-                         lambda replicas: make_data(recipe, names, photos), run, config)
+    photos = content_files(config) if config.mode == "stylization" else None
+    run = run_config(run, config.epochs, config.steps_per_epoch)
+    record = {**asdict(config), "backend": keras.backend.backend(), "model": "texture_nets",
+              "model_config": config.generator_config()}  # of final.weights.h5
+    model, history = fit(lambda: compile(build(config), config),
+                         lambda replicas: data(config, photos), run, record)
     generator = model.get_layer("generator")
-    if writes_files(run.strategy):
-        generator.save_weights(str(Path(out_dir) / "generator.weights.h5"))
+    if writes_files(run.strategy):  # over the training model's weights that fit wrote
+        save_weights(generator, Path(run.out_dir) / "final.weights.h5")
     return generator, history
 
 
-def load_generator(recipe: TextureRecipe, path: str | Path) -> keras.Model:
-    """The recipe's generator with weights from ``generator.weights.h5``."""
-    generator = TextureNetwork(**recipe.generator_config(), name="generator")
+def save_weights(generator: keras.Model, path: Path) -> None:
+    """The generator's weights in ``path``, written beside and renamed (never half a file)."""
+    saving = path.with_name(f"saving.{path.name}")
+    generator.save_weights(str(saving))
+    os.replace(saving, path)
+
+
+def report(model: keras.Model, config: TextureConfig, out_dir: str | os.PathLike) -> list[str]:
+    """What ``zoo train texture_nets`` prints at the end, having written ``sample.png``."""
+    return [f"sample: {write_sample(model, out_dir, config.content)}",
+            f"weights: {final_weights(out_dir)} (zoo export texture_nets --weights that file "
+            "--quantize float16 --out F.tflite)"]
+
+
+def write_sample(generator: keras.Model, out_dir, content: str | None, size: int = 256) -> str:
+    """Write ``RUN_DIR/sample.png``: a fresh texture, or a content crop beside its stylization."""
+    from zoo.image import write_image
+    from zoo.models.texture_nets import size_multiple
+    from zoo.models.texture_nets.export import content_crops
+
+    m = size_multiple(generator)
+    size = max(size // m * m, m)
+    if content:
+        photo = content_crops(1, size, seed=0, folder=content)
+        image = np.concatenate([photo[0], sample(generator, size, 1, 0, photo)[0]], axis=1)
+    else:
+        image = sample(generator, size, 1, seed=0)[0]
+    return str(write_image(os.path.join(out_dir, "sample.png"), image))
+
+
+def load_generator(config: TextureConfig, path: str | Path) -> keras.Model:
+    """The config's generator with weights from a run's ``final.weights.h5``."""
+    generator = TextureNetwork(**config.generator_config(), name="generator")
     generator.load_weights(str(path))
     return generator
 
@@ -368,14 +431,15 @@ def texture_loss(images, texture: np.ndarray, extractor: keras.Model, layers) ->
                           for name, g in zip(layers, grams))) / len(layers)
 
 
-def evaluate(generator: keras.Model, recipe: TextureRecipe, texture: np.ndarray | None = None,
+def evaluate(generator: keras.Model, config: TextureConfig, texture: np.ndarray | None = None,
              n: int = 4, size: int | None = None, seed: int = 1) -> dict:
     """Gram loss of ``n`` fresh samples against the exemplar: mean and per sample."""
-    texture = load_texture(recipe) if texture is None else texture
-    images = sample(generator, size or recipe.image_size, n, seed)
-    losses = texture_loss(images, texture, descriptor(recipe), recipe.layers()[0])
+    texture = load_texture(config) if texture is None else texture
+    images = sample(generator, size or config.image_size, n, seed)
+    losses = texture_loss(images, texture, descriptor(config), config.layers()[0])
     return {"gram_loss": float(np.mean(losses)), "per_sample": [float(v) for v in losses]}
 
 
-__all__ = ["TextureRecipe", "train", "sample", "evaluate", "texture_loss", "diversity_loss",
-           "load_generator", "load_texture", "content_files", "descriptor", "make_noise"]
+__all__ = ["Config", "TextureConfig", "build", "compile", "data", "train", "report", "sample",
+           "evaluate", "texture_loss", "diversity_loss", "load_generator", "load_texture",
+           "content_files", "descriptor", "make_noise"]
