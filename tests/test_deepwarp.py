@@ -120,11 +120,11 @@ def test_lightness_strength_stays_a_convex_mix():
 
 def test_recipe_training_beats_the_no_warp_baseline(tmp_path):
     """40 Adam steps on 64 rendered pairs: held-out MSE drops well below output = input."""
-    from zoo.training.deepwarp import DeepWarpRecipe, evaluate, render_pairs, train
+    from zoo.training.deepwarp import Config, evaluate, render_pairs, train
 
-    recipe = DeepWarpRecipe(bank_pairs=64, processes=1, batch_size=16, epochs=2,
-                            steps_per_epoch=20, checkpoint_every=20)
-    model, history = train(recipe, tmp_path, verbose=0, tensorboard=False)
+    recipe = Config(bank_pairs=64, processes=1, batch_size=16, epochs=2, steps_per_epoch=20)
+    run = {"out_dir": tmp_path, "checkpoint_every": 20, "verbose": 0, "tensorboard": False}
+    model, history = train(recipe, run)
     assert (tmp_path / "final.weights.h5").is_file() and (tmp_path / "bank.npz").is_file()
     loss = history.history["loss"]
     assert loss[-1] < loss[0]
@@ -141,11 +141,11 @@ def test_run_folder_bank_and_model_checks(tmp_path, capsys):
     import dataclasses
 
     from zoo.errors import ZooError
-    from zoo.training.deepwarp import DeepWarpRecipe, load_bank, train
+    from zoo.training.deepwarp import Config, load_bank, train
 
-    recipe = DeepWarpRecipe(bank_pairs=32, processes=1, batch_size=8, epochs=1,
-                            steps_per_epoch=2, checkpoint_every=2)
-    train(recipe, tmp_path, verbose=0, tensorboard=False)
+    recipe = Config(bank_pairs=32, processes=1, batch_size=8, epochs=1, steps_per_epoch=2)
+    run = {"out_dir": tmp_path, "checkpoint_every": 2, "verbose": 0, "tensorboard": False}
+    train(recipe, run)
     bank = tmp_path / "bank.npz"
     first = load_bank(recipe, tmp_path)
     bank.write_bytes(bank.read_bytes()[:1000])
@@ -156,7 +156,7 @@ def test_run_folder_bank_and_model_checks(tmp_path, capsys):
     before = bank.read_bytes()
     other = dataclasses.replace(recipe, lightness=False, bank_pairs=64)
     with pytest.raises(ZooError, match="holds a run of deepwarp"):
-        train(other, tmp_path, verbose=0, tensorboard=False)
+        train(other, run)
     assert bank.read_bytes() == before and "rendering" not in capsys.readouterr().out
 
 

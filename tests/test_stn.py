@@ -55,7 +55,8 @@ def test_a_few_steps_on_distorted_digits_lower_the_loss(mnist):
     images, labels = mnist
     x = mnist_distort.distort(images[:64], "R", np.random.default_rng(0))[..., None]
     y = labels[:64].astype(np.int32)
-    model = stn.build_and_compile(stn.STNRecipe(kind="R", model="stn"))
+    config = stn.Config(kind="R", model="stn")
+    model = stn.compile(stn.build(config), config)
     before = model.evaluate(x, y, verbose=0, return_dict=True)["loss"]
     for _ in range(10):
         model.train_on_batch(x, y)
@@ -69,7 +70,8 @@ def test_localisation_learning_rate_scale(rng):
     """``loc_lr_scale=0`` freezes the loc_* layers and only them."""
     from zoo.training import stn
 
-    model = stn.build_and_compile(stn.STNRecipe(kind="R", model="stn", loc_lr_scale=0.0))
+    config = stn.Config(kind="R", model="stn", loc_lr_scale=0.0)
+    model = stn.compile(stn.build(config), config)
     before = {v.path: v.numpy().copy() for v in model.trainable_variables}
     x = rng.random((8, 28, 28, 1), dtype=np.float32)
     model.train_on_batch(x, np.arange(8) % 10)
@@ -78,15 +80,16 @@ def test_localisation_learning_rate_scale(rng):
         assert moved != v.path.startswith("loc_"), v.path
 
 
-def test_recipe_trains_through_the_trainer(mnist, tmp_path):
+def test_recipe_trains_through_the_trainer(mnist, tmp_path, monkeypatch):
     from zoo.training import mnist_distort, stn
     from zoo.training.trainer import RunConfig
 
-    recipe = stn.STNRecipe(kind="R", model="stn", epochs=1)
+    recipe = stn.Config(kind="R", model="stn", epochs=1)
     images, labels = mnist
     split = mnist_distort.make_split(images[:600], labels[:600], "R", train_count=500)  # fast
+    monkeypatch.setattr(stn, "load_split", lambda config: split)
     run = RunConfig(out_dir=tmp_path, epochs=1, steps_per_epoch=3, verbose=0, tensorboard=False)
-    model, history = stn.train(recipe, run=run, split=split)
+    model, history = stn.train(recipe, run)
     assert (tmp_path / "final.weights.h5").is_file() and (tmp_path / "history.csv").is_file()
     assert len(history.history["loss"]) == 1
     error = stn.evaluate(model, split)
@@ -123,7 +126,7 @@ def test_shipped_rts_weights_load_in_one_line_and_keep_their_error(mnist):
     from zoo.training import stn
 
     model = zoo.load("stn")
-    split = stn.load_split(stn.STNRecipe(kind="RTS"))
+    split = stn.load_split(stn.Config(kind="RTS"))
     assert model.input_shape[1:3] == (42, 42)
     assert stn.evaluate(model, split) == pytest.approx(2.55, abs=0.051)
 
@@ -144,8 +147,8 @@ def test_zoo_train_stn_command(mnist, tmp_path):
 
 def test_a_batch_larger_than_the_training_digits_is_named(tmp_path):
     from zoo.errors import ZooError
-    from zoo.training.stn import STNRecipe, train
+    from zoo.training.stn import Config, train
 
     with pytest.raises(ZooError, match="a batch of 9000 is larger than the 8,000 training "
                                        "digits"):
-        train(STNRecipe(batch_size=9000), out_dir=tmp_path)
+        train(Config(batch_size=9000), tmp_path)

@@ -77,11 +77,11 @@ def test_diversity_term_matches_numpy(mode, rng):
     np.testing.assert_allclose(np.asarray(tn.diversity_loss(x, mode)), expected, rtol=1e-4)
 
 
-def tiny_recipe(**overrides) -> tn.TextureRecipe:
+def tiny_recipe(**overrides) -> tn.Config:
     base = dict(texture_size=64, texture_crop=32, image_size=32, scales=3, channels=8,
                 random_filters=8, random_scales=(3, 5, 7), batch_size=4, steps_per_epoch=10,
                 diversity_weight=1e-3)
-    return tn.TextureRecipe(**{**base, **overrides})
+    return tn.Config(**{**base, **overrides})
 
 
 def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
@@ -93,9 +93,9 @@ def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
     keras.utils.set_random_seed(recipe.seed)  # the initialisation training starts from
     before = tn.evaluate(TextureNetwork(**recipe.generator_config()), recipe, texture, n=4)
     out = tmp_path / "run"
-    tn.train(recipe, out, texture=texture, verbose=0, tensorboard=False)
-    generator, history = tn.train(tiny_recipe(texture=path, steps=30), out, texture=texture,
-                                  verbose=0, tensorboard=False)
+    run = {"out_dir": out, "verbose": 0, "tensorboard": False}
+    tn.train(recipe, run)
+    generator, history = tn.train(tiny_recipe(texture=path, steps=30), run)
     assert len(history.history["loss"]) == 1  # only the third epoch ran
     with open(out / "history.csv") as f:
         rows = list(csv.DictReader(f))
@@ -107,7 +107,7 @@ def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
     assert max(after["per_sample"]) * 2 < before["gram_loss"], (before, after)
     a, b = tn.sample(generator, 32, 2, seed=7)
     assert np.abs(a - b).mean() > 0.01  # different noise, different samples
-    reloaded = tn.load_generator(recipe, out / "generator.weights.h5")
+    reloaded = tn.load_generator(recipe, out / "final.weights.h5")
     np.testing.assert_allclose(tn.sample(reloaded, 32, 1, 3), tn.sample(generator, 32, 1, 3),
                                atol=1e-5)
 
@@ -137,7 +137,7 @@ def stylization_loss(generator, recipe, texture, crops) -> float:
 def test_stylization_training_lowers_its_loss_and_loads_by_file(tmp_path):
     """30 steps of stylization training (the generator's ``content`` input once clashed with
     the content-loss layer's name, so this mode could not train) lower the weighted loss of
-    a fixed batch 2x; the run's generator.weights.h5 loads by path as the same network."""
+    a fixed batch 2x; the run's final.weights.h5 loads by path as the same network."""
     import zoo
     from zoo.export.texture_nets import content_crops
 
@@ -148,11 +148,11 @@ def test_stylization_training_lowers_its_loss_and_loads_by_file(tmp_path):
     crops = content_crops(4, 32, seed=3, folder=photos)
     keras.utils.set_random_seed(recipe.seed)  # the initialisation training starts from
     before = stylization_loss(TextureNetwork(**recipe.generator_config()), recipe, texture, crops)
-    generator, _ = tn.train(recipe, tmp_path / "run", texture=texture, verbose=0,
-                            tensorboard=False)
+    generator, _ = tn.train(recipe, {"out_dir": tmp_path / "run", "verbose": 0,
+                                     "tensorboard": False})
     after = stylization_loss(generator, recipe, texture, crops)
     assert after * 2 < before, (before, after)
-    loaded = zoo.load("texture_nets", weights=tmp_path / "run" / "generator.weights.h5")
+    loaded = zoo.load("texture_nets", weights=tmp_path / "run" / "final.weights.h5")
     x = generator_inputs(generator, 32, 1, seed=1, content=crops[:1])
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(generator(x)), atol=1e-6)
 
@@ -173,11 +173,11 @@ def test_train_and_export_a_stylization_network_from_the_command_line(tmp_path):
     assert trained.returncode == 0, trained.stdout[-2000:] + trained.stderr[-2000:]
     assert read_image(run / "sample.png").shape == (256, 512, 3)  # photo | stylized
     tflite = tmp_path / "style.tflite"
-    exported = run_zoo("export", "texture_nets", "--weights", str(run / "generator.weights.h5"),
+    exported = run_zoo("export", "texture_nets", "--weights", str(run / "final.weights.h5"),
                        "--quantize", "float32", "--out", str(tflite), "--size", "32",
                        "--calibration", str(photos))
     assert exported.returncode == 0, exported.stdout[-2000:] + exported.stderr[-2000:]
-    generator = zoo.load("texture_nets", weights=run / "generator.weights.h5")
+    generator = zoo.load("texture_nets", weights=run / "final.weights.h5")
     x = generator_inputs(generator, 32, 1, seed=2,
                          content=np.full((1, 32, 32, 3), 0.5, np.float32))
     np.testing.assert_allclose(LiteModel(tflite.read_bytes())(*x), np.asarray(generator(x)),
@@ -200,8 +200,8 @@ def test_content_stream_skips_files_it_cannot_decode(tmp_path, rng, capsys):
     truncated.write_bytes(truncated.read_bytes()[:200])  # its header opens, its data ends
     write_image(tmp_path / "other.png", photo)
     (tmp_path / "other.png").rename(tmp_path / "other.webp")  # listed, but not for tf.io
-    recipe = tn.TextureRecipe(mode="stylization", content=str(tmp_path), image_size=32,
-                              batch_size=4)
+    recipe = tn.Config(mode="stylization", content=str(tmp_path), image_size=32,
+                       batch_size=4)
     files = tn.content_files(recipe)
     assert [Path(f).name for f in files] == ["good.png", "truncated.png"]
     assert capsys.readouterr().err.strip() == (

@@ -15,7 +15,7 @@ def test_pretrained_generator_samples_differ_but_match_the_exemplar():
     from zoo.training import texture_nets as tn
 
     exemplar = str(resources.files("zoo.demo") / "textures" / "gravel.png")
-    recipe = tn.TextureRecipe(texture=exemplar, texture_size=None)
+    recipe = tn.Config(texture=exemplar, texture_size=None)
     trained = zoo.load("texture_nets")
     samples = tn.sample(trained, 128, n=2, seed=11)
     assert np.abs(samples[0] - samples[1]).mean() > 0.05  # different noise, different image

@@ -82,15 +82,16 @@ def test_global_norm_clipping_then_l2_one_step():
 
 
 def test_train_cli_builds_the_pytorch_vdsr_variant():
-    from zoo.cli.main import build_parser, vdsr_recipe
+    from zoo.cli.main import build_parser
+    from zoo.cli.train import recipe_config
     from zoo.training.vdsr import make_optimizer
 
     args = build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o", "--clip", "norm",
                                       "--clip-norm", "0.3", "--downscales", "1,0.7,0.5"])
-    recipe = vdsr_recipe(args)
+    recipe = recipe_config(args)
     assert recipe.downscales == (1.0, 0.7, 0.5) and recipe.clip == "norm"
     assert make_optimizer(recipe, steps_per_epoch=10).clip_norm == 0.3
-    default = vdsr_recipe(build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o"]))
+    default = recipe_config(build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o"]))
     assert default.downscales == (1.0,) and make_optimizer(default, 10).clip_norm is None
     with pytest.raises(SystemExit):
         build_parser().parse_args(["train", "vdsr", "--data", "d", "--out", "o",
@@ -106,12 +107,12 @@ def test_default_recipe_keeps_the_relus_alive(tiny_folder):
     from zoo.models.vdsr import VDSR
     from zoo.training import sr_data
     from zoo.training.losses import half_squared_error
-    from zoo.training.vdsr import VDSRRecipe, make_optimizer
+    from zoo.training.vdsr import Config, make_optimizer
 
     bank = sr_data.make_patch_bank(sr_data.image_files([tiny_folder]), progress=False)
     keras.utils.set_random_seed(0)
     model = VDSR(filters=16)
-    model.compile(optimizer=make_optimizer(VDSRRecipe(data=[]), 10**6), loss=half_squared_error)
+    model.compile(optimizer=make_optimizer(Config(data=[]), 10**6), loss=half_squared_error)
     x, y = bank.inputs[:32], bank.targets[:32] / 255.0
     stream = sr_data.PatchStream(bank, 16, seed=0)
     model.fit(iter(stream), steps_per_epoch=20, epochs=1, verbose=0)
@@ -150,9 +151,9 @@ def test_psnr_metric_scores_predictions_clipped_to_the_image_range():
 
 
 def test_learning_rate_divided_by_ten_every_20_epochs():
-    from zoo.training.vdsr import VDSRRecipe, learning_rate_schedule
+    from zoo.training.vdsr import Config, learning_rate_schedule
 
-    schedule = learning_rate_schedule(VDSRRecipe(data=[]), steps_per_epoch=10)
+    schedule = learning_rate_schedule(Config(data=[]), steps_per_epoch=10)
     lrs = [float(schedule(step)) for step in (0, 199, 200, 399, 400, 600, 799)]
     np.testing.assert_allclose(lrs, [0.1, 0.1, 0.01, 0.01, 0.001, 1e-4, 1e-4], rtol=1e-6)
 
@@ -172,14 +173,14 @@ def tiny_folder(tmp_path_factory):
 def test_no_biases_keeps_them_at_zero_while_the_kernels_train(tmp_path, tiny_folder):
     """--no-biases: the pytorch-vdsr variant trains kernels only; the file loads into VDSR()."""
     from zoo.models.vdsr import VDSR
-    from zoo.training.vdsr import VDSRRecipe, train
+    from zoo.training.vdsr import Config, train
 
     start = VDSR(depth=3, filters=4)
     start.save_weights(tmp_path / "start.weights.h5")
-    recipe = VDSRRecipe(data=[str(tiny_folder)], depth=3, filters=4, batch_size=4, epochs=1,
-                        steps_per_epoch=3, clip="norm", biases=False, processes=1,
-                        init_weights=str(tmp_path / "start.weights.h5"))
-    model, _ = train(recipe, out_dir=tmp_path / "run", verbose=0)
+    recipe = Config(data=[str(tiny_folder)], depth=3, filters=4, batch_size=4, epochs=1,
+                    steps_per_epoch=3, clip="norm", biases=False, processes=1,
+                    init_weights=str(tmp_path / "start.weights.h5"))
+    model, _ = train(recipe, {"out_dir": tmp_path / "run", "verbose": 0})
     assert [v.name for v in model.trainable_variables] == ["kernel"] * 3
     fresh = VDSR(depth=3, filters=4)
     fresh.load_weights(tmp_path / "run" / "final.weights.h5")
@@ -198,10 +199,11 @@ def test_mirrored_strategy_on_two_cpus_lowers_the_loss(tmp_path, tiny_folder):
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from zoo.training.vdsr import VDSRRecipe, train
-recipe = VDSRRecipe(data=[{str(tiny_folder)!r}], depth=3, filters=8, batch_size=16,
-                    epochs=3, steps_per_epoch=8, optimizer="adam", learning_rate=1e-3)
-model, history = train(recipe, out_dir={str(tmp_path)!r}, strategy="mirrored", verbose=0)
+from zoo.training.vdsr import Config, train
+recipe = Config(data=[{str(tiny_folder)!r}], depth=3, filters=8, batch_size=16,
+                epochs=3, steps_per_epoch=8, optimizer="adam", learning_rate=1e-3)
+run = {{"out_dir": {str(tmp_path)!r}, "strategy": "mirrored", "verbose": 0}}
+model, history = train(recipe, run)
 print("LOSSES", history.history["loss"])
 """
     result = run_python(code)
@@ -325,10 +327,15 @@ def test_resumed_run_reports_only_settings_that_changed(tmp_path, capsys):
 
 
 def tiny_recipe(tiny_folder, **changes):
-    from zoo.training.vdsr import VDSRRecipe
+    from zoo.training.vdsr import Config
 
-    return VDSRRecipe(**{"data": [str(tiny_folder)], "depth": 3, "filters": 4, "batch_size": 4,
-                         "epochs": 1, "steps_per_epoch": 2, "processes": 1, **changes})
+    return Config(**{"data": [str(tiny_folder)], "depth": 3, "filters": 4, "batch_size": 4,
+                     "epochs": 1, "steps_per_epoch": 2, "processes": 1, **changes})
+
+
+def quiet_run(out_dir, **options) -> dict:
+    """The ``run`` of ``train(config, run)``: ``out_dir`` without a progress bar."""
+    return {"out_dir": out_dir, "verbose": 0, **options}
 
 
 def test_a_run_folder_of_another_model_is_refused_and_left_as_it_was(tmp_path, tiny_folder):
@@ -338,11 +345,11 @@ def test_a_run_folder_of_another_model_is_refused_and_left_as_it_was(tmp_path, t
     from zoo.errors import ZooError
     from zoo.training.vdsr import train
 
-    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0)
+    train(tiny_recipe(tiny_folder), quiet_run(tmp_path))
     config = (tmp_path / "config.json").read_text()
     with pytest.raises(ZooError, match=r"holds a run of vdsr \(depth 3, filters 4\), not of "
                                        r"vdsr \(depth 4, filters 4\)"):
-        train(tiny_recipe(tiny_folder, depth=4, epochs=2), out_dir=tmp_path, verbose=0)
+        train(tiny_recipe(tiny_folder, depth=4, epochs=2), quiet_run(tmp_path))
     assert (tmp_path / "config.json").read_text() == config
     zoo.load("vdsr", weights=tmp_path / "final.weights.h5")  # still loads by its path
 
@@ -353,12 +360,12 @@ def test_a_checkpoint_that_does_not_fit_is_refused_in_one_line(tmp_path, tiny_fo
     from zoo.errors import ZooError
     from zoo.training.vdsr import train
 
-    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0, checkpoint_every=1)
+    train(tiny_recipe(tiny_folder), quiet_run(tmp_path, checkpoint_every=1))
     (tmp_path / "config.json").unlink()
     backup = {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()}
     with pytest.raises(ZooError, match="the checkpoint does not load: it is damaged, or "
                                        "was saved by another model") as err:
-        train(tiny_recipe(tiny_folder, depth=4, epochs=2), out_dir=tmp_path, verbose=0)
+        train(tiny_recipe(tiny_folder, depth=4, epochs=2), quiet_run(tmp_path))
     assert "\n" not in str(err.value) and "<Conv2D name=conv3" in str(err.value)
     assert not (tmp_path / "config.json").exists()
     # Neither checkpoint fits, and both are left as they were.
@@ -370,8 +377,7 @@ def test_fewer_patches_than_a_batch_is_an_error_not_an_endless_epoch(tmp_path, t
     from zoo.training.vdsr import train
 
     with pytest.raises(ZooError, match="36 patches are fewer than one batch of 64"):
-        train(tiny_recipe(tiny_folder, batch_size=64, steps_per_epoch=None), out_dir=tmp_path,
-              verbose=0)
+        train(tiny_recipe(tiny_folder, batch_size=64, steps_per_epoch=None), quiet_run(tmp_path))
 
 
 def test_bad_init_weights_are_refused_before_the_patches_are_made(tmp_path, tiny_folder):
@@ -381,21 +387,22 @@ def test_bad_init_weights_are_refused_before_the_patches_are_made(tmp_path, tiny
 
     with pytest.raises(WeightsError, match="missing.weights.h5: no such weights file"):
         train(tiny_recipe(tiny_folder, init_weights=str(tmp_path / "missing.weights.h5")),
-              out_dir=tmp_path / "run", verbose=0)
+              quiet_run(tmp_path / "run"))
     assert not (tmp_path / "run").exists()
     VDSR(depth=5, filters=4).save_weights(tmp_path / "deeper.weights.h5")
     with pytest.raises(WeightsError, match="deeper.weights.h5: does not fit vdsr"):
         train(tiny_recipe(tiny_folder, init_weights=str(tmp_path / "deeper.weights.h5")),
-              out_dir=tmp_path / "run", verbose=0)
+              quiet_run(tmp_path / "run"))
 
 
 def test_ctrl_c_during_training_says_how_to_resume(monkeypatch, capsys):
     from zoo.cli import main as cli
+    from zoo.cli import train as train_command
 
     def interrupted(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli, "_run_train", interrupted)
+    monkeypatch.setattr(train_command, "_run_train", interrupted)
     assert cli.main(["train", "vdsr", "--data", "d", "--out", "runs/x"]) == 130
     assert capsys.readouterr().err.strip() == (
         "zoo: interrupted; run the same command again to resume from the last checkpoint in "
@@ -407,14 +414,14 @@ def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, tiny_folder
     (a ValueError, not the OSError its own fallback catches): the previous one is used."""
     from zoo.training.vdsr import train
 
-    train(tiny_recipe(tiny_folder), out_dir=tmp_path, verbose=0, checkpoint_every=1)
+    train(tiny_recipe(tiny_folder), quiet_run(tmp_path, checkpoint_every=1))
     latest = tmp_path / "backup" / "latest.weights.h5"
     assert (tmp_path / "backup" / "latest.weights.h5.bkp").is_file()
     assert not list((tmp_path / "backup").glob("*.part")) and not list(
         (tmp_path / "backup").glob("saving*"))  # written beside, then renamed
     latest.write_bytes(latest.read_bytes()[:4000])
     capsys.readouterr()
-    train(tiny_recipe(tiny_folder, epochs=2), out_dir=tmp_path, verbose=0, checkpoint_every=1)
+    train(tiny_recipe(tiny_folder, epochs=2), quiet_run(tmp_path, checkpoint_every=1))
     assert "did not load" in capsys.readouterr().out
     assert int(read_history(tmp_path)[-1]["epoch"]) == 1
     assert latest.stat().st_size > 4000
@@ -427,12 +434,11 @@ def test_a_diverged_run_keeps_its_last_finite_checkpoint_and_fails(tmp_path, tin
     from zoo.errors import ZooError
     from zoo.training.vdsr import train
 
-    train(tiny_recipe(tiny_folder, optimizer="adam"), out_dir=tmp_path, verbose=0,
-          checkpoint_every=1)
+    train(tiny_recipe(tiny_folder, optimizer="adam"), quiet_run(tmp_path, checkpoint_every=1))
     (tmp_path / "final.weights.h5").unlink()
     with pytest.raises(ZooError, match="training diverged"):
         train(tiny_recipe(tiny_folder, optimizer="adam", learning_rate=1e38, epochs=3),
-              out_dir=tmp_path, verbose=0, checkpoint_every=1)
+              quiet_run(tmp_path, checkpoint_every=1))
     assert not (tmp_path / "final.weights.h5").exists()
     for name in ("backup/latest.weights.h5", "last.weights.h5"):
         with h5py.File(tmp_path / name) as f:
@@ -445,13 +451,13 @@ def test_a_diverged_run_keeps_its_last_finite_checkpoint_and_fails(tmp_path, tin
 def test_a_resumed_run_says_where_it_starts(tmp_path, tiny_folder, capsys):
     from zoo.training.vdsr import train
 
-    train(tiny_recipe(tiny_folder, optimizer="adam"), out_dir=tmp_path, verbose=0)
+    train(tiny_recipe(tiny_folder, optimizer="adam"), quiet_run(tmp_path))
     capsys.readouterr()
-    train(tiny_recipe(tiny_folder, optimizer="adam"), out_dir=tmp_path, verbose=0)
+    train(tiny_recipe(tiny_folder, optimizer="adam"), quiet_run(tmp_path))
     assert (f"note: the run in {tmp_path} has done its 1 epochs: nothing left to train"
             in capsys.readouterr().out)
     model, _ = train(tiny_recipe(tiny_folder, epochs=2, optimizer="adam", learning_rate=3e-5),
-                     out_dir=tmp_path, verbose=0)
+                     quiet_run(tmp_path))
     assert f"resuming {tmp_path} from its checkpoint, at epoch 2" in capsys.readouterr().out
     # Keras saves a constant learning rate with the optimizer: the changed one must win.
     assert float(model.optimizer.learning_rate) == pytest.approx(3e-5)
