@@ -269,14 +269,14 @@ TOY_FAMILY = '''
 from zoo.cli.eval import Evaluation
 from zoo.family import ExportSpec, Family
 
-FAMILY = Family(name="toy", papers=("A toy",), builders={"toy": "toy_family:build"},
-                evaluation="toy_family:evaluation", commands=("toy_family",),
-                export=ExportSpec(calibration="toy_family:c", validation="toy_family:v",
+FAMILY = Family(name="cli_toy", papers=("A toy",), builders={"toy": "cli_toy_family:build"},
+                evaluation="cli_toy_family:evaluation", commands=("cli_toy_family",),
+                export=ExportSpec(calibration="cli_toy_family:c", validation="cli_toy_family:v",
                                   calibration_images="toy pictures"))
 
 
 def add_parser(commands):
-    commands.add_parser("toy", help="a toy command").set_defaults(run=run)
+    commands.add_parser("cli_toy", help="a toy command").set_defaults(run=run)
 
 
 def run(args):
@@ -300,20 +300,21 @@ def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, mo
     from zoo.cli.main import build_parser, main
     from zoo.models import register, unregister
 
-    (tmp_path / "toy_family.py").write_text(TOY_FAMILY)
+    (tmp_path / "cli_toy_family.py").write_text(TOY_FAMILY)
     monkeypatch.syspath_prepend(str(tmp_path))
-    register("toy_family")
+    register("cli_toy_family")
     try:
         commands = next(a for a in build_parser()._actions
                         if isinstance(a, argparse._SubParsersAction))
         assert list(commands.choices) == ["list", "demo", "train", "eval", "export", "upscale",
-                                          "dip", "gaze", "texture", "style", "toy"]
-        assert main(["toy"]) == 0 and capsys.readouterr().out == "toy ran\n"
-        assert main(["eval", "toy", "--rounds", "3"]) == 0
-        assert capsys.readouterr().out == "toy: 3 rounds\n"
+                                          "dip", "gaze", "texture", "style", "cli_toy"]
+        assert main(["cli_toy"]) == 0 and capsys.readouterr().out == "toy ran\n"
+        assert main(["eval", "cli_toy", "--rounds", "3"]) == 0
+        assert capsys.readouterr().out == "cli_toy: 3 rounds\n"
         with pytest.raises(SystemExit):
             main(["export", "--help"])
         help_text = " ".join(capsys.readouterr().out.split())
-        assert "toy: toy pictures" in help_text and "{vdsr,deepwarp,texture_nets,toy}" in help_text
+        assert "cli_toy: toy pictures" in help_text
+        assert "{vdsr,deepwarp,texture_nets,cli_toy}" in help_text
     finally:
-        unregister("toy_family")
+        unregister("cli_toy_family")
