@@ -90,7 +90,7 @@ def test_recipe_trains_through_the_trainer(mnist, tmp_path, monkeypatch):
     monkeypatch.setattr(stn, "load_split", lambda config: split)
     run = RunConfig(out_dir=tmp_path, epochs=1, steps_per_epoch=3, verbose=0, tensorboard=False)
     model, history = stn.train(recipe, run)
-    assert (tmp_path / "final.weights.h5").is_file() and (tmp_path / "history.csv").is_file()
+    assert (tmp_path / "final.weights.h5").is_file() and (tmp_path / "metrics.csv").is_file()
     assert len(history.history["loss"]) == 1
     error = stn.evaluate(model, split)
     assert 0.0 <= error <= 100.0
@@ -142,7 +142,7 @@ def test_zoo_train_stn_command(mnist, tmp_path):
     error = float(re.search(r"test error \(R, last 2,000 t10k digits\): ([0-9.]+)%",
                             result.stdout).group(1))
     assert 0 < error < 100 and (out / "final.weights.h5").is_file()
-    assert (out / "history.csv").is_file() and (out / "config.json").is_file()
+    assert (out / "metrics.csv").is_file() and (out / "config.json").is_file()
 
 
 def test_a_batch_larger_than_the_training_digits_is_named(tmp_path):

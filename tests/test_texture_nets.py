@@ -97,7 +97,7 @@ def test_training_lowers_the_gram_loss_and_resumes(tmp_path):
     tn.train(recipe, run)
     generator, history = tn.train(tiny_recipe(texture=path, steps=30), run)
     assert len(history.history["loss"]) == 1  # only the third epoch ran
-    with open(out / "history.csv") as f:
+    with open(out / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert [int(r["epoch"]) for r in rows] == [0, 1, 2] and "diversity_loss" in rows[-1]
     after = tn.evaluate(generator, recipe, texture, n=4)

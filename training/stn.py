@@ -9,7 +9,7 @@ Data: :mod:`zoo.training.mnist_distort` (the first 8,000 t10k digits, freshly
 distorted every epoch; the last 2,000, distorted once, for the test error).
 Training goes through :func:`zoo.training.trainer.fit`: checkpoints every
 ``checkpoint_every`` steps, resume by running the same call again,
-TensorBoard, ``history.csv``, ``final.weights.h5``.
+TensorBoard, ``metrics.csv``, ``final.weights.h5``.
 
 The paper's schedule (as recalled, its text was not at hand: SGD, base
 learning rate 0.01, batch 256, 150k iterations with the rate divided by 10
