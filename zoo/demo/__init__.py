@@ -36,7 +36,7 @@ def run_demo(out: str | Path = "zoo_demo", only: list[str] | None = None) -> Pat
     """Run every section (or those named in ``only``) into ``out``; returns ``index.html``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sections: list[Section] = []
+    made: list[Section] = []
     for name, reference in sections().items():
         if only is not None and name not in only:
             continue
@@ -44,8 +44,8 @@ def run_demo(out: str | Path = "zoo_demo", only: list[str] | None = None) -> Pat
         section = resolve(reference)(demo_images(), out)
         section.seconds = time.perf_counter() - start
         print(f"{section.title}: {section.status} ({section.seconds:.1f} s)")
-        sections.append(section)
-    return write_gallery(out, sections)
+        made.append(section)
+    return write_gallery(out, made)
 
 
 __all__ = ["bundled_images_dir", "demo_images", "run_demo", "sections"]
