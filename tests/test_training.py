@@ -190,8 +190,28 @@ def test_no_biases_keeps_them_at_zero_while_the_kernels_train(tmp_path, tiny_fol
 
 
 def read_history(run_dir):
-    with open(run_dir / "history.csv") as f:
+    with open(run_dir / "metrics.csv") as f:
         return list(csv.DictReader(f))
+
+
+def checkpoint_place(run_dir) -> dict | None:
+    """The latest checkpoint's ``{"epoch", "step", ...}``, None while there is none."""
+    import h5py
+
+    try:
+        with h5py.File(run_dir / "checkpoints" / "latest.h5", "r") as f:
+            return json.loads(f.attrs["progress"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def optimizer_steps(run_dir) -> int:
+    """The optimizer's step counter in the latest checkpoint (its first optimizer variable)."""
+    import h5py
+
+    with h5py.File(run_dir / "checkpoints" / "latest.h5", "r") as f:
+        assert f["optimizer/0"].attrs["path"].endswith("iteration")
+        return int(f["optimizer/0"][()])
 
 
 def test_mirrored_strategy_on_two_cpus_lowers_the_loss(tmp_path, tiny_folder):
@@ -259,35 +279,35 @@ def train_command(folder, run_dir):
             "--optimizer", "adam"]
 
 
-def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
+def kill_when(command, run_dir, reached, timeout=240):
+    """Start ``command``; SIGKILL it once its latest checkpoint's place satisfies ``reached``.
+    Returns the place it was killed after."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    meta = tmp_path / "backup" / "training_metadata.json"
-    proc = subprocess.Popen(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 240
-    state = None
+    proc = subprocess.Popen(command, cwd=NEUTRAL_CWD, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline, place = time.time() + timeout, None
     while time.time() < deadline and proc.poll() is None:
-        try:
-            state = json.loads(meta.read_text())
-        except (OSError, ValueError):
-            state = None
-        if state and state["epoch"] >= 1 and state["batch"] >= 20:  # mid-epoch 2
+        place = checkpoint_place(run_dir)
+        if place and reached(place):
             proc.send_signal(signal.SIGKILL)
             break
-        time.sleep(0.05)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+        time.sleep(0.02)
+    out, _ = proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed:\n" + (
+        out or "")[-2000:]
+    return place
+
+
+def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    kill_when(train_command(tiny_folder, tmp_path), tmp_path,
+              lambda place: place["epoch"] >= 1 and place["step"] >= 20)  # mid-epoch 2
     done_before = [int(r["epoch"]) for r in read_history(tmp_path)]
     assert done_before == [0]  # epoch 1 finished, epoch 2 interrupted
     assert not (tmp_path / "final.weights.h5").exists()
-    import h5py
-
-    def optimizer_steps():  # Keras' checkpoint layout: optimizer/vars/0 is `iterations`
-        with h5py.File(tmp_path / "backup" / "latest.weights.h5") as f:
-            return int(f["optimizer/vars/0"][()])
-
-    steps_at_kill = optimizer_steps()
+    steps_at_kill = optimizer_steps(tmp_path)
     assert 150 + 20 <= steps_at_kill < 300  # saved mid-epoch 2
+    assert steps_at_kill == 150 + checkpoint_place(tmp_path)["step"]
 
     resumed = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                              capture_output=True, text=True, timeout=300)
@@ -295,12 +315,13 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
     assert "Epoch 1/3" not in resumed.stdout and "Epoch 2/3" in resumed.stdout
     assert [int(r["epoch"]) for r in read_history(tmp_path)] == [0, 1, 2]
     assert (tmp_path / "final.weights.h5").is_file()
-    state = json.loads(meta.read_text())
-    assert state["epoch"] == 3
-    # The optimizer state came back too: Keras restarts the interrupted epoch 2, so the step
-    # counter goes on from the checkpoint's through two full epochs of 150 steps (a fresh
-    # optimizer would end at 300, and Adam's moments and the schedule would restart).
-    assert optimizer_steps() == steps_at_kill + 2 * 150
+    assert checkpoint_place(tmp_path)["epoch"] == 3
+    assert f"at epoch 2, step {steps_at_kill - 150 + 1} of 150" in resumed.stdout
+    # The optimizer state came back too, and the interrupted epoch 2 went on from its step:
+    # the step counter ends at 3 epochs of 150 steps (a fresh optimizer would end at fewer,
+    # and Adam's moments and the schedule would restart; Keras' BackupAndRestore redid the
+    # whole epoch, ending above).
+    assert optimizer_steps(tmp_path) == 3 * 150
     again = subprocess.run(train_command(tiny_folder, tmp_path), cwd=NEUTRAL_CWD, env=env,
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and "Epoch" not in again.stdout  # finished runs stay finished
@@ -311,6 +332,60 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, tiny_folder):
         "depth": 3, "filters": 8}
     model = zoo.load("vdsr", weights=tmp_path / "final.weights.h5")
     assert len([w for w in model.weights if "kernel" in w.path]) == 3
+
+
+def smallest_command(folder, run_dir):
+    """The smallest VDSR, its learning rate divided by 10 every epoch (on the optimizer's step
+    counter), a checkpoint every 7 steps: most kills land mid-epoch, between checkpoints."""
+    return [sys.executable, "-m", "zoo.cli.main", "train", "vdsr", "--data", str(folder),
+            "--out", str(run_dir), "--depth", "3", "--filters", "4", "--batch-size", "4",
+            "--epochs", "3", "--steps-per-epoch", "200", "--checkpoint-every", "7",
+            "--lr-decay-epochs", "1"]
+
+
+def test_a_run_killed_twice_ends_as_one_never_killed(tmp_path, tiny_folder):
+    """Killed mid-epoch 1 and again mid-epoch 2, resumed each time: the same final weights,
+    metrics.csv and step count as an uninterrupted run of the same seed. Each resume goes on
+    from its checkpoint's step on the batches after those trained (Keras' BackupAndRestore
+    redid the interrupted epoch from its first batch, and a second kill repeated an epoch)."""
+    import h5py
+
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    uninterrupted = subprocess.Popen(smallest_command(tiny_folder, whole), cwd=NEUTRAL_CWD,
+                                     env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)  # meanwhile
+    first = kill_when(smallest_command(tiny_folder, killed), killed,
+                      lambda place: place["epoch"] == 0 and place["step"] >= 60)
+    out, _ = uninterrupted.communicate(timeout=300)
+    assert uninterrupted.returncode == 0, out[-2000:]
+    second = kill_when(smallest_command(tiny_folder, killed), killed,
+                       lambda place: place["epoch"] >= 1 and place["step"] >= 60)
+    assert (first["epoch"], second["epoch"]) == (0, 1), (first, second)
+    resumed = subprocess.run(smallest_command(tiny_folder, killed), cwd=NEUTRAL_CWD, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert "Epoch 1/3" not in resumed.stdout
+    assert optimizer_steps(killed) == optimizer_steps(whole) == 3 * 200
+    rows, expected = read_history(killed), read_history(whole)
+    assert [r["epoch"] for r in rows] == [r["epoch"] for r in expected] == ["0", "1", "2"]
+    for row, want in zip(rows, expected):
+        for name in ("loss", "psnr"):
+            np.testing.assert_allclose(float(row[name]), float(want[name]), rtol=1e-6)
+
+    def weights(run_dir):
+        found = {}
+        with h5py.File(run_dir / "final.weights.h5", "r") as f:
+            f.visititems(lambda name, v: found.__setitem__(name, v[()])
+                         if isinstance(v, h5py.Dataset) else None)
+        return found
+
+    ours, theirs = weights(killed), weights(whole)
+    assert ours.keys() == theirs.keys() and len(ours) == 6
+    for name in ours:
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-6, atol=1e-7, err_msg=name)
+    card = (killed / "CARD.md").read_text()
+    assert "zoo train vdsr --data" in card and "| steps | 600 |" in card
 
 
 def test_resumed_run_reports_only_settings_that_changed(tmp_path, capsys):
@@ -362,14 +437,14 @@ def test_a_checkpoint_that_does_not_fit_is_refused_in_one_line(tmp_path, tiny_fo
 
     train(tiny_recipe(tiny_folder), quiet_run(tmp_path, checkpoint_every=1))
     (tmp_path / "config.json").unlink()
-    backup = {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()}
+    backup = {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()}
     with pytest.raises(ZooError, match="the checkpoint does not load: it is damaged, or "
                                        "was saved by another model") as err:
         train(tiny_recipe(tiny_folder, depth=4, epochs=2), quiet_run(tmp_path))
-    assert "\n" not in str(err.value) and "<Conv2D name=conv3" in str(err.value)
+    assert "\n" not in str(err.value) and "conv3/kernel has shape" in str(err.value)
     assert not (tmp_path / "config.json").exists()
     # Neither checkpoint fits, and both are left as they were.
-    assert {p.name: p.read_bytes() for p in (tmp_path / "backup").iterdir()} == backup
+    assert {p.name: p.read_bytes() for p in (tmp_path / "checkpoints").iterdir()} == backup
 
 
 def test_fewer_patches_than_a_batch_is_an_error_not_an_endless_epoch(tmp_path, tiny_folder):
@@ -410,15 +485,15 @@ def test_ctrl_c_during_training_says_how_to_resume(monkeypatch, capsys):
 
 
 def test_a_damaged_checkpoint_falls_back_to_the_one_before(tmp_path, tiny_folder, capsys):
-    """A kill while Keras wrote latest.weights.h5 left half a file, which it could not load
-    (a ValueError, not the OSError its own fallback catches): the previous one is used."""
+    """A latest checkpoint that is half a file (a kill while it was copied elsewhere, a full
+    disk) does not load: the previous one is used, and becomes the latest."""
     from zoo.training.vdsr import train
 
     train(tiny_recipe(tiny_folder), quiet_run(tmp_path, checkpoint_every=1))
-    latest = tmp_path / "backup" / "latest.weights.h5"
-    assert (tmp_path / "backup" / "latest.weights.h5.bkp").is_file()
-    assert not list((tmp_path / "backup").glob("*.part")) and not list(
-        (tmp_path / "backup").glob("saving*"))  # written beside, then renamed
+    latest = tmp_path / "checkpoints" / "latest.h5"
+    assert (tmp_path / "checkpoints" / "previous.h5").is_file()
+    assert not list((tmp_path / "checkpoints").glob("*.part")) and not list(
+        (tmp_path / "checkpoints").glob("saving*"))  # written beside, then renamed
     latest.write_bytes(latest.read_bytes()[:4000])
     capsys.readouterr()
     train(tiny_recipe(tiny_folder, epochs=2), quiet_run(tmp_path, checkpoint_every=1))
@@ -440,7 +515,7 @@ def test_a_diverged_run_keeps_its_last_finite_checkpoint_and_fails(tmp_path, tin
         train(tiny_recipe(tiny_folder, optimizer="adam", learning_rate=1e38, epochs=3),
               quiet_run(tmp_path, checkpoint_every=1))
     assert not (tmp_path / "final.weights.h5").exists()
-    for name in ("backup/latest.weights.h5", "last.weights.h5"):
+    for name in ("checkpoints/latest.h5", "checkpoints/previous.h5"):
         with h5py.File(tmp_path / name) as f:
             arrays = []
             f.visititems(lambda _, v: arrays.append(v[()]) if isinstance(v, h5py.Dataset)
@@ -459,5 +534,5 @@ def test_a_resumed_run_says_where_it_starts(tmp_path, tiny_folder, capsys):
     model, _ = train(tiny_recipe(tiny_folder, epochs=2, optimizer="adam", learning_rate=3e-5),
                      quiet_run(tmp_path))
     assert f"resuming {tmp_path} from its checkpoint, at epoch 2" in capsys.readouterr().out
-    # Keras saves a constant learning rate with the optimizer: the changed one must win.
+    # The checkpoint holds the constant learning rate's variable: the changed one must win.
     assert float(model.optimizer.learning_rate) == pytest.approx(3e-5)
