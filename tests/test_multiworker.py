@@ -76,13 +76,14 @@ def weights(path) -> dict:
 
 
 def losses(run_dir) -> list[float]:
-    with open(run_dir / "history.csv") as f:
+    with open(run_dir / "metrics.csv") as f:
         return [float(row["loss"]) for row in csv.DictReader(f)]
 
 
 def optimizer_steps(run_dir) -> int:
-    with h5py.File(run_dir / "backup" / "latest.weights.h5") as f:
-        return int(f["optimizer/vars/0"][()])  # Keras' layout: `iterations` first
+    with h5py.File(run_dir / "checkpoints" / "latest.h5") as f:
+        assert f["optimizer/0"].attrs["path"].endswith("iteration")
+        return int(f["optimizer/0"][()])
 
 
 def assert_same_weights(a, b):
