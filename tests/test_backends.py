@@ -86,7 +86,7 @@ def test_zoo_train_runs_under_jax_without_tensorflow(tmp_path, rng):
     assert "BACKEND jax" in result.stdout
     assert "LAST 5" in result.stdout  # every epoch ran its 6 steps
     assert (tmp_path / "run" / "final.weights.h5").is_file()
-    assert (tmp_path / "run" / "backup" / "training_metadata.json").is_file()
+    assert (tmp_path / "run" / "checkpoints" / "latest.h5").is_file()
 
 
 WARP_AND_TEXTURE_UNDER_JAX = """

@@ -175,7 +175,7 @@ def write_card(out_dir: Path, run, config: dict | None, replicas: int, wall_s: f
              "## Training", "", *_table(training), "", "## Hardware", "",
              *_table(hardware(replicas)), "",
              f"## Last epoch's metrics (epoch {int(float(metrics.get('epoch', -1))) + 1})", "",
-             *_table({k: v for k, v in metrics.items() if k != "epoch"}), "",
+             *_table({k: v for k, v in metrics.items() if k != "epoch" and v != "NA"}), "",
              "## Config (config.json)", "", *_table(config), ""]
     write_atomically(Path(out_dir) / CARD, "\n".join(lines))
 
