@@ -139,7 +139,7 @@ def test_stylization_training_lowers_its_loss_and_loads_by_file(tmp_path):
     the content-loss layer's name, so this mode could not train) lower the weighted loss of
     a fixed batch 2x; the run's final.weights.h5 loads by path as the same network."""
     import zoo
-    from zoo.export.texture_nets import content_crops
+    from zoo.models.texture_nets.export import content_crops
 
     photos = smooth_photos(tmp_path / "photos")
     recipe = tiny_recipe(mode="stylization", texture=str(data_dir("textures", "pebbles.jpg")),
