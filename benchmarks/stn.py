@@ -117,15 +117,15 @@ def main(argv=None) -> dict:
     for kind in kinds:
         counts = parameter_counts(distortions.output_size(kind))
         for model_kind in models:
-            recipe = stn.STNRecipe(kind=kind, model=model_kind, epochs=args.epochs,
-                                   batch_size=args.batch, optimizer=args.optimizer,
-                                   loc_lr_scale=args.loc_lr_scale, seed=args.seed)
+            recipe = stn.Config(kind=kind, model=model_kind, epochs=args.epochs,
+                                batch_size=args.batch, optimizer=args.optimizer,
+                                loc_lr_scale=args.loc_lr_scale, seed=args.seed)
             out = Path(args.out) / f"{model_kind}_{kind}"
             if args.fresh and out.exists():
                 shutil.rmtree(out)
             split = stn.load_split(recipe)
             start = time.perf_counter()
-            model, _ = stn.train(recipe, out_dir=out, split=split, verbose=2, tensorboard=False)
+            model, _ = stn.train(recipe, {"out_dir": out, "verbose": 2, "tensorboard": False})
             seconds = time.perf_counter() - start
             error = stn.evaluate(model, split)
             params = counts[model_kind]

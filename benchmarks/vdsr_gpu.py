@@ -68,7 +68,8 @@ def measure(train_args: list[str]) -> dict:
     """
     import keras
 
-    from zoo.cli.main import build_parser, vdsr_recipe
+    from zoo.cli.main import build_parser
+    from zoo.cli.train import recipe_config
     from zoo.training.trainer import RunConfig
     from zoo.training.vdsr import train
 
@@ -81,7 +82,7 @@ def measure(train_args: list[str]) -> dict:
 
     began = time.monotonic()
     args = build_parser().parse_args(["train", "vdsr", *train_args])
-    recipe = vdsr_recipe(args)
+    recipe = recipe_config(args)
     train(recipe, RunConfig(out_dir=args.out, epochs=1, steps_per_epoch=recipe.steps_per_epoch,
                             checkpoint_every=10**9, callbacks=[Clock()]))
     if len(marks) < 3:

@@ -54,9 +54,9 @@ NO_TENSORFLOW_TRAIN = """
 import sys
 sys.modules["tensorflow"] = None  # as on the GPU machine: JAX only, `import tensorflow` fails
 import keras
-from zoo.training.vdsr import VDSRRecipe, train
-recipe = VDSRRecipe(data=[{folder!r}], depth=3, filters=8, batch_size=8, epochs=2,
-                    steps_per_epoch=6, optimizer="sgd", steps_per_execution=2)
+from zoo.training.vdsr import Config, train
+recipe = Config(data=[{folder!r}], depth=3, filters=8, batch_size=8, epochs=2,
+                steps_per_epoch=6, optimizer="sgd", steps_per_execution=2)
 counted = []
 class Count(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
