@@ -164,7 +164,8 @@ def _list_file(path: Path) -> list[Path]:
     except (OSError, UnicodeDecodeError) as err:
         raise SourceError(f"{path}: not an image list (one path a line): {err}") from None
     entries = [line.strip() for line in lines]
-    files = [path.parent / Path(e).expanduser() for e in entries if e and not e.startswith("#")]
+    files = [Path(os.path.normpath(path.parent / Path(e).expanduser()))
+             for e in entries if e and not e.startswith("#")]
     if not files:
         raise SourceError(f"{path}: the image list names no images")
     missing = [str(f) for f in files if not f.is_file()]
@@ -335,17 +336,19 @@ def image_dataset(source, *, crop=None, resize=None, batch_size: int | None = No
     ``(seed, element number)``: the same seed gives the same stream. ``shuffle``: a seeded
     shuffle, different every pass. ``cache``: keep the decoded, resized images in memory
     (``True``) or in a file (its path) after the first pass; shuffling then works on
-    ``shuffle_buffer`` decoded images. ``repeat``: endless. ``skip_errors``: drop images that
-    fail to decode (with ``repeat``, some image must decode or the stream waits for ever).
+    ``shuffle_buffer`` decoded images. ``repeat``: endless. ``skip_errors``: drop image files that
+    fail to decode (with ``repeat``, some file must decode or the stream waits for ever); a
+    TFDS split, checked when it was built, is read as it is, so that a reading error ends the
+    stream rather than being skipped for ever.
     ``batch_size``: batches (needs ``crop`` or a ``(height, width)`` resize, or equal sizes).
     Prefetched.
     """
     import tensorflow as tf
 
-    data = _encoded_images(source, shuffle and not cache, seed, shuffle_buffer, data_dir)
+    data, files = _encoded_images(source, shuffle and not cache, seed, shuffle_buffer, data_dir)
     data = data.map(lambda encoded: _resized(_decode_bytes(encoded), resize),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    if skip_errors:
+    if skip_errors and files:
         data = data.ignore_errors()
     if cache:
         data = data.cache(cache if isinstance(cache, str) else "")
@@ -363,22 +366,25 @@ def image_dataset(source, *, crop=None, resize=None, batch_size: int | None = No
 
 
 def _encoded_images(source, shuffle: bool, seed: int, buffer: int, data_dir):
-    """A dataset of the images' encoded bytes (files read, TFDS images left undecoded),
-    shuffled from ``seed`` before anything is decoded."""
+    """``(dataset, from_files)``: the images' encoded bytes (files read, TFDS images left
+    undecoded), shuffled from ``seed`` before anything is decoded."""
     import tensorflow as tf
 
     if not isinstance(source, (str, os.PathLike, Source)):  # a list of image files
         data = tf.data.Dataset.from_tensor_slices([os.fspath(p) for p in source])
         if shuffle:
             data = data.shuffle(len(source), seed=seed, reshuffle_each_iteration=True)
-        return data.map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return data.map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE,
+                        deterministic=True), True
     resolved = resolve(source, data_dir=data_dir)
     if not resolved.tfds:
         return _encoded_images([str(p) for p in resolved.files], shuffle, seed, buffer, data_dir)
     ref = resolved.tfds
     data = _as_dataset(ref, shuffle=shuffle, seed=seed, skip_images=_other_images(ref, None))
     data = data.map(lambda x: x[ref.feature])
-    return data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else data
+    if shuffle:
+        data = data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    return data, False
 
 
 def _decode_bytes(encoded):
