@@ -55,6 +55,8 @@ class STNConfig:
     model: str = option("stn", choices=("stn", "cnn"))  # ST-CNN (affine) or the CNN baseline
     data: str | None = option(None, metavar="DIR", help="folder of the MNIST t10k idx files "
                               "(default: $ZOO_DATA/mnist or ../shared/data/mnist)")
+    data_dir: str | None = option(None, metavar="DIR", help=(
+        "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     epochs: int = option(20, type=COUNT)  # a pass over the 8,000 training digits; CPU budget
     batch_size: int = option(64, type=COUNT)  # CPU budget (the paper: 256, as recalled)
     optimizer: str = option("adam", choices=("sgd", "adam"))  # "sgd": momentum 0.9

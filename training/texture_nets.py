@@ -81,6 +81,8 @@ class TextureConfig:
         help="the exemplar texture, or the style image with --content")
     content: str | None = option(  # stylization; None: texture synthesis
         None, metavar="DIR", help="stylization: a folder of content photos (e.g. MS-COCO)")
+    data_dir: str | None = option(None, metavar="DIR", help=(
+        "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     steps: int = option(300, type=COUNT)  # CPU budget (texture_train.lua: PAPER_STEPS)
     steps_per_epoch: int = option(50, type=COUNT)
     batch_size: int = option(4, type=COUNT)  # code: 16 (texture), 4 (stylization)
@@ -395,25 +397,35 @@ def save_weights(generator: keras.Model, path: Path) -> None:
 
 def report(model: keras.Model, config: TextureConfig, out_dir: str | os.PathLike) -> list[str]:
     """What ``zoo train texture_nets`` prints at the end, having written ``sample.png``."""
-    return [f"sample: {write_sample(model, out_dir, config.content)}",
+    return [f"sample: {write_sample(model, config, out_dir)}",
             f"weights: {final_weights(out_dir)} (zoo export texture_nets --weights that file "
             "--quantize float16 --out F.tflite)"]
 
 
-def write_sample(generator: keras.Model, out_dir, content: str | None, size: int = 256) -> str:
+def write_sample(generator: keras.Model, config: TextureConfig, out_dir, size: int = 256) -> str:
     """Write ``RUN_DIR/sample.png``: a fresh texture, or a content crop beside its stylization."""
     from zoo.image import write_image
     from zoo.models.texture_nets import size_multiple
-    from zoo.models.texture_nets.export import content_crops
 
     m = size_multiple(generator)
     size = max(size // m * m, m)
-    if content:
-        photo = content_crops(1, size, seed=0, folder=content)
+    if config.content:
+        photo = _sample_photo(config, size)
         image = np.concatenate([photo[0], sample(generator, size, 1, 0, photo)[0]], axis=1)
     else:
         image = sample(generator, size, 1, seed=0)[0]
     return str(write_image(os.path.join(out_dir, "sample.png"), image))
+
+
+def _sample_photo(config: TextureConfig, size: int) -> np.ndarray:
+    """A ``(1, size, size, 3)`` crop of a content photo: of the folder's, or the first of the
+    ``tfds:`` stream."""
+    if sources.is_tfds(config.content):
+        photos = sources.content_files(config.content, data_dir=config.data_dir)
+        return next(iter(sources.content_crops(photos, size, 1, seed=0))).numpy()
+    from zoo.models.texture_nets.export import content_crops
+
+    return content_crops(1, size, seed=0, folder=config.content)
 
 
 def load_generator(config: TextureConfig, path: str | Path) -> keras.Model:

@@ -70,6 +70,8 @@ class VDSRConfig:
     """The recipe's settings (the paper's unless noted); the options of ``zoo train vdsr``."""
 
     data: list[str] = option(nargs="+", required=True, metavar="DIR", help="image folders")
+    data_dir: str | None = option(None, metavar="DIR", help=(
+        "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     scales: tuple[int, ...] = option(sr_data.SCALES, type=options.scales)  # Sec. 3.3
     epochs: int = option(80, type=COUNT)  # Sec. 4.1
     steps_per_epoch: int | None = option(None, type=COUNT,
