@@ -8,7 +8,7 @@ examples:
   zoo eval vdsr --data DIR --scales 2,3,4 [--weights W | --tflite F] [--json OUT]
   zoo export vdsr --quantize int8 --out vdsr.tflite
   zoo export deepwarp --quantize int8 --out deepwarp.tflite
-  zoo export texture_nets --weights generator.weights.h5 --quantize float16 --out texture.tflite
+  zoo export texture_nets --weights RUN_DIR/final.weights.h5 --quantize float16 --out texture.tflite
   zoo upscale IN OUT --scale S
   zoo dip denoise IN --out OUT
   zoo gaze IN OUT --angle DEG
