@@ -123,6 +123,51 @@ def test_two_workers_train_the_weights_of_one_process_and_resume(tmp_path, tiny_
     assert_same_weights(multi / "final.weights.h5", single / "final.weights.h5")
 
 
+def start_two_workers(args: list[str]) -> list[subprocess.Popen]:
+    workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
+    procs = []
+    for index in range(2):
+        tf_config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_CONFIG": json.dumps(tf_config)}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "zoo.cli.main", *args, "--strategy", "multiworker"],
+            cwd=NEUTRAL_CWD, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    return procs
+
+
+def test_two_workers_killed_mid_epoch_go_on_from_the_chiefs_step(tmp_path, tiny_folder):
+    """Both workers killed mid-epoch 1 and started again: the chief restores its checkpoint,
+    the other takes its place by the collective, and the run finishes the interrupted epoch
+    from its step (not from its start): two epochs of steps in all, one row per epoch. (Its
+    batches after the resume are not those of an uninterrupted run: tf.data's distribution
+    draws the pipeline's reshuffles anew, see zoo.training.loop.)"""
+    import time
+
+    multi = tmp_path / "multi"
+    args = train_args(tiny_folder, multi, 2)
+    args[args.index("--steps-per-epoch") + 1] = "200"
+    args[args.index("--checkpoint-every") + 1] = "7"
+    procs = start_two_workers(args)
+    latest, deadline = multi / "checkpoints" / "latest.h5", time.time() + 240
+    while time.time() < deadline and all(p.poll() is None for p in procs):
+        try:
+            with h5py.File(latest, "r") as f:
+                place = json.loads(f.attrs["progress"])
+        except (OSError, KeyError, ValueError):
+            place = None
+        if place and place["step"] >= 40:
+            break
+        time.sleep(0.02)
+    for proc in procs:
+        proc.kill()
+        proc.communicate()
+    assert all(p.returncode == -9 for p in procs), "the run finished before it was killed"
+    chief, other = run_two_workers(args)
+    assert chief.returncode == 0 and other.returncode == 0, chief.stdout[-3000:]
+    assert "resuming" in chief.stdout and ", step " in chief.stdout, chief.stdout[-2000:]
+    assert optimizer_steps(multi) == 2 * 200 and len(losses(multi)) == 2
+
+
 def test_the_chief_evaluates_alone_after_the_others_left(tmp_path):
     """``zoo train deepwarp --eval-pairs`` evaluates with ``predict_on_batch`` on the chief
     once training is done: a model still under the strategy would run collective ops there

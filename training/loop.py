@@ -12,12 +12,12 @@
    any number of times on one device ends with the weights and ``metrics.csv`` of one that
    never was (a test kills one twice): the interrupted epoch's mean metrics include its steps
    before the kill, where the metrics are means (under ``multiworker`` they cover only the
-   steps after it). Under ``MirroredStrategy`` the steps, epochs and optimizer state go on
-   as exactly, but the batches after a resume can differ from an uninterrupted run's where
-   the pipeline reshuffles each pass (``shuffle(reshuffle_each_iteration=True)``, as the
-   recipes' do): ``fit`` distributes the pipeline with a rewrite that draws its reshuffles
-   anew, so the skipped stream is another order (measured: without reshuffling it is the
-   same).
+   steps after it). Under ``MirroredStrategy`` and ``multiworker`` the steps, epochs and
+   optimizer state go on as exactly, but the batches after a resume mid-pass can differ
+   from an uninterrupted run's where the pipeline reshuffles each pass
+   (``shuffle(reshuffle_each_iteration=True)``, as the recipes' do): the distributed
+   pipeline draws its reshuffles anew, so the skipped stream is another order (measured:
+   without reshuffling it is the same).
 3. :func:`callbacks`: the same list for every strategy (progress bar, ``metrics.csv``,
    checkpoints, ``TerminateOnNaN``, TensorBoard, the caller's); each segment is one
    ``model.fit(..., initial_epoch=...)``, or :mod:`zoo.training.multiworker`'s loop that
