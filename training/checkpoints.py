@@ -183,11 +183,14 @@ def add_metric_totals(model: keras.Model, saved: list) -> None:
     """Add an interrupted epoch's saved metric totals to the running ones (the sums of the
     steps before and after the interruption), where the model's mean metrics match them."""
     current = [v for v in model.metrics_variables if _additive(v)]
-    kinds = lambda paths: [path.rsplit("/", 1)[-1] for path in paths]  # noqa: E731
-    if kinds(v.path for v in current) != kinds(path for path, _ in saved):
+    if _kinds(v.path for v in current) != _kinds(path for path, _ in saved):
         return  # (metric names are numbered per process: matched in order)
     for variable, (_, value) in zip(current, saved):
         variable.assign(np.asarray(variable) + value)
+
+
+def _kinds(paths) -> list[str]:
+    return [path.rsplit("/", 1)[-1] for path in paths]
 
 
 class Checkpoint(keras.callbacks.Callback):
@@ -204,7 +207,8 @@ class Checkpoint(keras.callbacks.Callback):
     def __init__(self, folder: Path, every: int, steps_per_epoch: int, start: Progress,
                  writes: bool = True, metrics: bool = True):
         super().__init__()
-        self.folder, self.every, self.steps, self.start = Path(folder), every, steps_per_epoch, start
+        self.folder, self.every, self.start = Path(folder), every, start
+        self.steps = steps_per_epoch
         self.writes, self.metrics = writes, metrics
         self.diverged, self.epoch, self.offset = False, start.epoch, 0
         self.pending = start.metrics if metrics and start.step else None

@@ -58,6 +58,9 @@ def start(model: keras.Model, run, config: dict | None) -> Progress:
     if progress is not None:
         progress = _within_epochs(progress, run.steps_per_epoch)
         _say_where(out, progress, run)
+    elif (out / "backup").is_dir():
+        print(f"note: {out / 'backup'} is the checkpoint of an older trainer, which this one "
+              "does not read: training starts afresh")
     progress = progress or Progress()
     if config is not None:
         write_config(out, config)

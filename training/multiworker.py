@@ -52,7 +52,6 @@ from . import loop
 from .checkpoints import Progress, build_optimizer
 from .runfiles import uncompiled_copy
 from .strategies import (  # noqa: F401 - cluster_task, is_chief, worker_strategy: re-exported
-    TF_CONFIG_HELP,
     cluster_task,
     interrupt_again,
     is_chief,

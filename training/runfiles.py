@@ -181,5 +181,9 @@ def write_card(out_dir: Path, run, config: dict | None, replicas: int, wall_s: f
 
 
 def _table(values: dict) -> list[str]:
-    cell = lambda v: str(json.dumps(v) if isinstance(v, (dict, list)) else v).replace("|", "\\|")
-    return ["| | |", "|---|---|", *(f"| {k} | {cell(v)} |" for k, v in values.items())]
+    return ["| | |", "|---|---|", *(f"| {k} | {_cell(v)} |" for k, v in values.items())]
+
+
+def _cell(value) -> str:
+    text = json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+    return text.replace("|", "\\|")

@@ -45,6 +45,10 @@ from .runfiles import (  # noqa: F401 - re-exported: recipes and scripts import 
 )
 from .strategies import distribution, writes_files  # noqa: F401 - re-exported
 
+__all__ = ["RunConfig", "fit", "check_config", "diverged_error", "distribution",
+           "loss_is_finite", "refuse_another_model", "save_model_weights", "uncompiled_copy",
+           "write_config", "writes_files"]
+
 
 @dataclass
 class RunConfig:
