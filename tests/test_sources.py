@@ -35,10 +35,10 @@ def photos(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tfds_dir(tmp_path_factory):
-    """A TFDS data folder where mnist (train and test, 8 each), div2k/bicubic_x2 and
-    coco/2017 count as prepared."""
+    """A TFDS data folder where mnist (train and test, 8 each), div2k/bicubic_x2, coco/2017
+    and cifar10 count as prepared."""
     root = tmp_path_factory.mktemp("tfds")
-    for name in ("mnist", "div2k/bicubic_x2", "coco/2017"):
+    for name in ("mnist", "div2k/bicubic_x2", "coco/2017", "cifar10"):
         builder = tfds.builder(name, data_dir=str(root))
         if name == "mnist":  # recorded split sizes: unknown splits are refused up front
             builder.info.set_splits(tfds.core.SplitDict([
@@ -189,6 +189,16 @@ def test_tfds_labelled_arrays_for_mnist(mocked):
     np.testing.assert_array_equal(digit_labels, labels)
     with pytest.raises(SourceError, match="labelled images come from a TFDS source"):
         sources.labelled_arrays("some/folder")
+
+
+def test_stn_digits_from_an_idx_folder_or_mnist_like_tfds_only(mocked, tmp_path):
+    with pytest.raises(mnist_distort.MNISTMissing, match=r"t10k-images-idx3-ubyte.gz not found$"):
+        mnist_distort.load_mnist(tmp_path)  # the IDX folder path and its one-line errors
+    with pytest.raises(mnist_distort.MNISTError, match=r"^tfds:cifar10: expected gray 28x28 "
+                                                       r"digits, got images of shape \(32, 32, 3\)$"):
+        mnist_distort.load_mnist("tfds:cifar10", data_dir=mocked)
+    with pytest.raises(SourceError, match=r"div2k has no 'label' feature \(features: lr, hr\)$"):
+        mnist_distort.load_mnist("tfds:div2k/bicubic_x2", data_dir=mocked)
 
 
 def test_tfds_images_stream_as_float_crops_from_its_images(mocked):
