@@ -194,8 +194,8 @@ def test_tfds_labelled_arrays_for_mnist(mocked):
 def test_stn_digits_from_an_idx_folder_or_mnist_like_tfds_only(mocked, tmp_path):
     with pytest.raises(mnist_distort.MNISTMissing, match=r"t10k-images-idx3-ubyte.gz not found$"):
         mnist_distort.load_mnist(tmp_path)  # the IDX folder path and its one-line errors
-    with pytest.raises(mnist_distort.MNISTError, match=r"^tfds:cifar10: expected gray 28x28 "
-                                                       r"digits, got images of shape \(32, 32, 3\)$"):
+    refused = r"^tfds:cifar10: expected gray 28x28 digits, got images of shape \(32, 32, 3\)$"
+    with pytest.raises(mnist_distort.MNISTError, match=refused):
         mnist_distort.load_mnist("tfds:cifar10", data_dir=mocked)
     with pytest.raises(SourceError, match=r"div2k has no 'label' feature \(features: lr, hr\)$"):
         mnist_distort.load_mnist("tfds:div2k/bicubic_x2", data_dir=mocked)

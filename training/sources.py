@@ -193,7 +193,7 @@ def _resolve_tfds(text: str, data_dir, default_split: str | None) -> TFDSRef:
     data_dir = str(Path(data_dir).expanduser() if data_dir else default_data_dir())
     builder = _builder(text, name, config, data_dir)
     if not builder.is_prepared():
-        raise SourceError(_not_prepared(text, builder, name, config, data_dir))
+        raise SourceError(_not_prepared(text, builder, name, data_dir))
     splits = list(builder.info.splits.keys())
     split = split or default_split or (DEFAULT_SPLIT if DEFAULT_SPLIT in splits or not splits
                                        else splits[0])
@@ -225,7 +225,7 @@ def _builder(text: str, name: str, config: str | None, data_dir: str):
         raise SourceError(f"{text}: {summarize(err)}") from None
 
 
-def _not_prepared(text: str, builder, name: str, config: str | None, data_dir: str) -> str:
+def _not_prepared(text: str, builder, name: str, data_dir: str) -> str:
     """What to run (or where to put the files) for a data set not prepared in ``data_dir``."""
     full = name + (f"/{builder.builder_config.name}" if builder.builder_config else "")
     build = f"`tfds build {full} --data_dir {data_dir}`"
