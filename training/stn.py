@@ -53,8 +53,9 @@ class STNConfig:
 
     kind: str = option("RTS", flag="--distortion", choices=("R", "RTS", "P", "E"))  # Sec. 4.1
     model: str = option("stn", choices=("stn", "cnn"))  # ST-CNN (affine) or the CNN baseline
-    data: str | None = option(None, metavar="DIR", help="folder of the MNIST t10k idx files "
-                              "(default: $ZOO_DATA/mnist or ../shared/data/mnist)")
+    data: str | None = option(None, metavar="SRC", help=(
+        "the MNIST t10k idx files' folder, or tfds:mnist[:SPLIT] (default: $ZOO_DATA/mnist or "
+        "../shared/data/mnist)"))
     data_dir: str | None = option(None, metavar="DIR", help=(
         "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     epochs: int = option(20, type=COUNT)  # a pass over the 8,000 training digits; CPU budget
@@ -161,7 +162,7 @@ def load_split(config: STNConfig) -> mnist_distort.DistortedSplit:
     """The recipe's distorted split (its test set is fixed by ``kind`` and ``seed``)."""
     folder = str(config.data or default_data_dir())
     if folder not in _MNIST:  # a folder of t10k IDX files, or tfds:mnist[:SPLIT]
-        _MNIST[folder] = mnist_distort.load_mnist(folder, getattr(config, "data_dir", None))
+        _MNIST[folder] = mnist_distort.load_mnist(folder, config.data_dir)
     images, labels = _MNIST[folder]
     return mnist_distort.make_split(images, labels, config.kind, seed=config.seed)
 

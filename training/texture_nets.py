@@ -80,7 +80,8 @@ class TextureConfig:
         None, required=True, metavar="IMG",
         help="the exemplar texture, or the style image with --content")
     content: str | None = option(  # stylization; None: texture synthesis
-        None, metavar="DIR", help="stylization: a folder of content photos (e.g. MS-COCO)")
+        None, metavar="SRC", help=("stylization: content photos, a folder, glob, list file or "
+                                   "tfds: source (e.g. tfds:coco/2017)"))
     data_dir: str | None = option(None, metavar="DIR", help=(
         "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     steps: int = option(300, type=COUNT)  # CPU budget (texture_train.lua: PAPER_STEPS)
@@ -339,7 +340,7 @@ def content_files(recipe: TextureConfig):
     """The content photos the stream decodes (:func:`zoo.training.sources.content_files`: files
     that do not open are left out with a warning, none decoding is refused; a ``tfds:``
     source is checked to be prepared)."""
-    return sources.content_files(recipe.content, data_dir=getattr(recipe, "data_dir", None))
+    return sources.content_files(recipe.content, data_dir=recipe.data_dir)
 
 
 def _content_crops(recipe: TextureConfig, batch: int, files):

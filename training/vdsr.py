@@ -69,7 +69,9 @@ ADAM_LEARNING_RATE = 1e-4  # common choice of re-implementations; not in the pap
 class VDSRConfig:
     """The recipe's settings (the paper's unless noted); the options of ``zoo train vdsr``."""
 
-    data: list[str] = option(nargs="+", required=True, metavar="DIR", help="image folders")
+    data: list[str] = option(nargs="+", required=True, metavar="SRC", help=(
+        "image sources: folders, globs, list files or tfds:NAME[/CONFIG][:SPLIT] "
+        "(e.g. tfds:div2k/bicubic_x2)"))
     data_dir: str | None = option(None, metavar="DIR", help=(
         "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     scales: tuple[int, ...] = option(sr_data.SCALES, type=options.scales)  # Sec. 3.3
@@ -169,7 +171,7 @@ def freeze_biases_at_zero(model: keras.Model) -> None:
 
 
 def load_patches(config: VDSRConfig, out_dir: Path) -> sr_data.PatchBank:
-    files = sr_data.image_files(config.data, getattr(config, "data_dir", None))  # or tfds:...
+    files = sr_data.image_files(config.data, config.data_dir)  # or tfds:...
     print(f"VDSR data: {sr_data.count_images(files)} images from {', '.join(map(str, config.data))}, "
           f"scales {list(config.scales)}, sizes {list(config.downscales)}")
     bank = sr_data.cached_patch_bank(files, config.cache_dir or out_dir / "cache",
