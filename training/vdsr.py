@@ -195,7 +195,7 @@ def build(config: VDSRConfig) -> keras.Model:
     """The config's VDSR, uncompiled: He initialisation or ``init_weights``, and with
     ``biases=False`` its biases fixed at zero."""
     model = VDSR(**model_config(config))
-    if config.init_weights:  # a resumed run's backup, if any, is restored over these
+    if config.init_weights:  # a resumed run's checkpoint, if any, is restored over these
         load_weights_file(model, config.init_weights)
     if not config.biases:
         freeze_biases_at_zero(model)

@@ -163,7 +163,7 @@ def _check_run(args) -> None:
     """The run folder, and for --strategy multiworker this worker's TF_CONFIG, before any work."""
     check_folder(args.out)
     if args.strategy == "multiworker":  # made first: TensorFlow allows it only before any work
-        from zoo.training.multiworker import worker_strategy
+        from zoo.training.strategies import worker_strategy
 
         worker_strategy()
 
