@@ -1,35 +1,8 @@
-"""Distorted MNIST of Spatial Transformer Networks (Jaderberg et al., NIPS 2015), in NumPy.
+"""Distorted MNIST of Spatial Transformer Networks (Jaderberg et al., NIPS 2015): the data.
 
-Sec. 4.1 trains on MNIST "distorted in various ways: rotation (R), rotation,
-scale and translation (RTS), projective transformation (P), and elastic
-warping (E)", with "the full details ... given in Appendix A" (A.4, "Distorted
-MNIST Details", of arXiv:1506.02025v3; A.1 there is MNIST addition). A.4, in
-paraphrase (its text was not at hand to quote; check these against the PDF):
-
-* R: rotation by an angle uniform in [-90, +90] degrees.
-* RTS: rotation uniform in [-45, +45] degrees, scale uniform in [0.7, 1.2],
-  the digit placed at a uniformly random location in a 42x42 image.
-* P: scale uniform in [0.75, 1.0], then each corner of the digit's image
-  stretched by a normal offset of zero mean and 5 pixels standard deviation.
-* E: scale uniform in [0.75, 1.0], then the 16 control points of a thin plate
-  spline, on a regular grid over the image, moved by normal offsets of zero
-  mean and 1.5 pixels standard deviation. Not Simard et al.'s smoothed random
-  displacement field: the paper gives no alpha or sigma.
-
-Where the paper is silent we decided (see the constants below): R, P and E
-stay 28x28; RTS keeps the scaled 28x28 frame inside the 42x42 canvas (the
-translation of its centre is uniform in +-(42 - 28 s) / 2 per axis); every
-corner (P) and control point (E) gets an independent offset per axis; the P
-corners and the E 4x4 grid span the image's outer edge (pixel edges -0.5 and
-27.5); E's spline is drawn as the inverse map (output to input), whose
-distribution equals the forward one's to first order as the offsets are
-zero-mean Gaussians.
-
-Every warp is an inverse mapping: each output pixel centre is mapped to a
-point of the input and the input is read there by bilinear interpolation,
-zero outside. Coordinates are (row, column) with pixel centres at integers;
-a positive angle turns the digit counter-clockwise as displayed, so +90 deg is
-``np.rot90(image)``.
+The distortions themselves (R, RTS, P, E, the paper's Appendix A.4 and the choices made
+where it is silent) are :mod:`zoo.models.stn.distortions`, which the demo and the
+benchmark use too; this module reads the digits, splits them and streams them.
 
 Data: only the 10,000-digit MNIST test split is available (see the data
 folder's SOURCES.md). :func:`make_split` keeps its first 8,000 digits for
