@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from zoo.cli.helptext import show_defaults
 from zoo.errors import ZooError
 from zoo.native_output import quiet_tensorflow_import
 
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for module in command_modules():
         module.add_parser(commands)
-    _show_defaults(parser)
+    show_defaults(parser)
     return parser
 
 
@@ -77,27 +78,6 @@ def command_modules() -> list:
     for family in families().values():
         references += [r for r in family.commands if r not in references]
     return [resolve(reference) for reference in references]
-
-
-def _show_defaults(parser: argparse.ArgumentParser) -> None:
-    """End the help of every option (here and in all sub-commands) with its default."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                _show_defaults(sub)
-        elif action.option_strings and _worth_showing(action.default):
-            help_text = action.help or ""
-            if "default" not in help_text:
-                default = action.default
-                if isinstance(default, (list, tuple)):
-                    default = ",".join(str(d) for d in default)
-                shown = f"default: {default}".replace("%", "%%")
-                action.help = f"{help_text} ({shown})" if help_text else shown
-
-
-def _worth_showing(default) -> bool:
-    return default is not None and not isinstance(default, bool) and default != [] \
-        and default is not argparse.SUPPRESS
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import argparse
 import dataclasses
 
 from zoo.cli.checks import check_folder
+from zoo.cli.helptext import show_defaults
 from zoo.errors import ZooError
 from zoo.options import COUNT, SEED
 
@@ -88,7 +89,8 @@ def add_config_options(parser: argparse.ArgumentParser, config_class) -> None:
         if _takes_a_value(kwargs):  # named after the flag, not the field (--lr LR)
             kwargs.setdefault("metavar", flag.lstrip("-").replace("-", "_").upper())
         parser.add_argument(flag, dest=field.name, default=default,
-                            help=_with_default(field.metadata.get("help"), default), **kwargs)
+                            help=field.metadata.get("help"), **kwargs)
+    show_defaults(parser)  # added after the parser's own pass: end these helps with defaults
 
 
 def _takes_a_value(kwargs: dict) -> bool:
@@ -108,18 +110,6 @@ def _default(field: dataclasses.Field):
     if field.default_factory is not dataclasses.MISSING:
         return field.default_factory()
     return None
-
-
-def _with_default(help_text: str | None, default) -> str | None:
-    """``help_text`` ending with the default, as every option of ``zoo`` shows it."""
-    if help_text and "default" in help_text:
-        return help_text
-    if default is None or isinstance(default, bool) or default in ([], ()):
-        return help_text
-    if isinstance(default, (list, tuple)):
-        default = ",".join(str(d) for d in default)
-    shown = f"default: {default}".replace("%", "%%")
-    return f"{help_text} ({shown})" if help_text else shown
 
 
 def _run_options(p):
@@ -149,7 +139,10 @@ def run_options(args) -> dict:
 
 
 def _run_train(args):
+    from zoo.cli.limits import check_training
+
     config = recipe_config(args)
+    check_training(config)
     _check_run(args)
     recipe = _recipe(args.recipe)
     model, _ = recipe.train(config, run_options(args))
@@ -160,8 +153,11 @@ def _run_train(args):
 
 
 def _check_run(args) -> None:
-    """The run folder, and for --strategy multiworker this worker's TF_CONFIG, before any work."""
-    check_folder(args.out)
+    """The run folder (and the files the run writes in it), and for --strategy multiworker
+    this worker's TF_CONFIG, before any work."""
+    from zoo.training.runfiles import RUN_FILES
+
+    check_folder(args.out, RUN_FILES)
     if args.strategy == "multiworker":  # made first: TensorFlow allows it only before any work
         from zoo.training.strategies import worker_strategy
 
