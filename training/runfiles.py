@@ -18,17 +18,21 @@ from pathlib import Path
 
 import keras
 
+from zoo.atomic import atomic_path, write_text, writing
 from zoo.errors import ZooError
 
 from .checkpoints import FOLDER as CHECKPOINTS
+from .checkpoints import LATEST, PREVIOUS
 
 METRICS, CARD, FINAL = "metrics.csv", "CARD.md", "final.weights.h5"
+RUN_FILES = ("config.json", METRICS, CARD, FINAL, f"{CHECKPOINTS}/{LATEST}",
+             f"{CHECKPOINTS}/{PREVIOUS}")
+"""The files of a run folder that a run writes over: refused read-only before any work."""
 
 
 def write_atomically(path: str | Path, text: str) -> None:
-    with open(f"{path}.part", "w") as f:
-        f.write(text)
-    os.replace(f"{path}.part", path)
+    """``text`` as the whole of ``path``, written beside and renamed (:mod:`zoo.atomic`)."""
+    write_text(path, text)
 
 
 def check_config(out_dir: Path, config: dict, say: bool = True) -> dict:
@@ -80,9 +84,7 @@ def _model_label(config: dict) -> str:
 
 def write_config(out_dir: Path, config: dict) -> None:
     """Save the recipe as ``RUN_DIR/config.json`` (atomically)."""
-    path = Path(out_dir) / "config.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(config, indent=2, default=str))
+    write_atomically(Path(out_dir) / "config.json", json.dumps(config, indent=2, default=str))
 
 
 def keep_metrics_before(out_dir: Path, epoch: int) -> None:
@@ -96,9 +98,8 @@ def keep_metrics_before(out_dir: Path, epoch: int) -> None:
         return
     kept = rows[:1] + [row for row in rows[1:] if row and int(float(row[0])) < epoch]
     if len(kept) < len(rows):
-        with open(f"{path}.part", "w", newline="") as f:
+        with writing(path, "w", newline="") as f:
             csv.writer(f).writerows(kept)
-        os.replace(f"{path}.part", path)
 
 
 def last_metrics(out_dir: Path) -> dict:
@@ -127,9 +128,8 @@ def uncompiled_copy(model: keras.Model) -> keras.Model:
 def save_model_weights(model: keras.Model, path: Path) -> None:
     """Save the model's weights alone (no optimizer state): the file that ships."""
     bare = uncompiled_copy(model)
-    saving = Path(path).with_name(f"saving.{Path(path).name}")  # then renamed: never half a file
-    bare.save_weights(str(saving))
-    os.replace(saving, path)
+    with atomic_path(path) as saving:  # then renamed: never half a file
+        bare.save_weights(str(saving))
 
 
 def command_line(given: str | None = None) -> str:

@@ -45,6 +45,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.atomic import atomic_path
 from zoo.image.io import as_rgb01, read_image
 from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
@@ -391,9 +392,8 @@ def train(config: TextureConfig, run: Run) -> tuple[keras.Model, keras.callbacks
 
 def save_weights(generator: keras.Model, path: Path) -> None:
     """The generator's weights in ``path``, written beside and renamed (never half a file)."""
-    saving = path.with_name(f"saving.{path.name}")
-    generator.save_weights(str(saving))
-    os.replace(saving, path)
+    with atomic_path(path) as saving:  # zoo.atomic: fsynced, renamed
+        generator.save_weights(str(saving))
 
 
 def report(model: keras.Model, config: TextureConfig, out_dir: str | os.PathLike) -> list[str]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+
+from zoo.atomic import atomic_path
 
 
 def map_in_workers(fn: Callable, jobs: Sequence, processes: int = 1) -> Iterator:
@@ -27,13 +27,10 @@ def map_in_workers(fn: Callable, jobs: Sequence, processes: int = 1) -> Iterator
 
 
 def save_npz_atomically(path: str | os.PathLike, **arrays) -> None:
-    """``np.savez(path, **arrays)`` written beside and renamed: a reader never sees half a
-    file, and processes that share the folder (the workers of one multi-worker run) each
-    write their own temporary file, named by host and process."""
+    """``np.savez(path, **arrays)`` written beside and renamed (:mod:`zoo.atomic`): a reader
+    never sees half a file, and processes that share the folder (the workers of one
+    multi-worker run) each write their own temporary file, named by host and process."""
     import numpy as np
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{socket.gethostname()}.{os.getpid()}.tmp.npz")
-    np.savez(tmp, **arrays)
-    os.replace(tmp, path)
+    with atomic_path(path, suffix=".npz") as tmp:
+        np.savez(tmp, **arrays)

@@ -37,7 +37,7 @@ def _sections(text: str) -> list[str]:
 
 
 def run(args):
-    check_folder(args.out)
+    check_folder(args.out, files=("index.html",))
     from zoo.demo import run_demo
 
     index = run_demo(args.out, only=args.only)

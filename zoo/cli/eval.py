@@ -61,7 +61,7 @@ def _run_sr(args):
     from zoo.image import list_images
     from zoo.sr import evaluate, format_table
 
-    check_writable(args.json)
+    check_writable(args.json, inputs=[args.weights, args.tflite])
     files = list_images(args.data)
     predict = None if args.bicubic_only else predictor(args.model, args.weights, args.tflite)
     table = evaluate(files, args.scales, predict)

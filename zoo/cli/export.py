@@ -49,7 +49,7 @@ def _calibration_images() -> dict[str, str]:
 def run(args):
     import zoo
 
-    check_output(args.out, (".tflite",))
+    check_output(args.out, (".tflite",), inputs=[args.weights])
     _check_preset(args.model, args.preset)
     if args.calibration:
         from zoo.image import list_images

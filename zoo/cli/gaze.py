@@ -31,9 +31,9 @@ def run(args):
     from zoo.models.deepwarp.gaze import find_eyes, redirect_gaze
     from zoo.image import as_rgb, read_image, write_image
 
-    check_output(args.output, inputs=[args.input])
+    check_output(args.output, inputs=[args.input, args.weights])
     if args.eyes:
-        check_output(args.eyes, inputs=[args.input, args.output])
+        check_output(args.eyes, inputs=[args.input, args.weights, args.output])
     image = as_rgb(read_image(args.input))
     landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
     model = load("deepwarp", args.weights)

@@ -6,6 +6,8 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zoo.atomic import write_text
+
 
 @dataclass
 class Cell:
@@ -54,5 +56,5 @@ def write_gallery(out: Path, sections: list[Section]) -> Path:
             parts.append(f"<table><tr>{head}</tr>{body}</table>")
         parts.append(f"<p><small>{s.seconds:.1f} s</small></p>")
     index = Path(out) / "index.html"
-    index.write_text("\n".join(parts), encoding="utf-8")
+    write_text(index, "\n".join(parts))  # atomically: a kill keeps the previous gallery
     return index
