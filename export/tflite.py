@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.atomic import write_bytes
 from zoo.errors import ZooError
 from zoo.native_output import QUANTIZER_SETTINGS, held_stderr
 
@@ -135,11 +136,12 @@ def _selectively_quantized(tf, converter, debug_batches, float_ops) -> bytes:
 
 
 def write_tflite(data: bytes, out: str | Path) -> Path:
-    """Write a converted model to ``out``, creating its folder."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
-    return out
+    """Write a converted model to ``out``, creating its folder; atomically (:mod:`zoo.atomic`):
+    a kill mid-write keeps the previous file. A failed write is a one-line ExportError."""
+    try:
+        return write_bytes(out, data)
+    except OSError as err:
+        raise ExportError(f"{out}: cannot write ({err.strerror or err})") from None
 
 
 def _as_list(inputs) -> list[np.ndarray]:

@@ -28,6 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from zoo.atomic import atomic_path
 from zoo.errors import ZooError, summarize
 
 FOLDER = "checkpoints"
@@ -81,13 +82,21 @@ def _array(variable) -> np.ndarray:
 
 def save(folder: Path, model: keras.Model, progress: Progress, metrics: bool = False) -> None:
     """Write the checkpoint of ``model`` at ``progress`` (with the metric totals if
-    ``metrics``) as ``folder/latest.h5``, keeping the one before as ``previous.h5``."""
-    import h5py
-
-    folder.mkdir(parents=True, exist_ok=True)
-    saving = folder / "saving.h5"
+    ``metrics``) as ``folder/latest.h5``, keeping the one before as ``previous.h5``; both
+    written beside and renamed (:mod:`zoo.atomic`)."""
     groups = {"model": model.variables, "optimizer": _optimizer_variables(model),
               "metrics": [v for v in model.metrics_variables if _additive(v)] if metrics else []}
+    with atomic_path(folder / LATEST) as saving:
+        _write(saving, groups, progress)
+        if (folder / LATEST).exists():
+            _link_or_copy(folder / LATEST, folder / PREVIOUS)
+
+
+def _write(saving: Path, groups: dict, progress: Progress) -> None:
+    """A checkpoint file: the run's place as the ``progress`` attribute, and the values of
+    ``groups`` (``{name: variables}``), each dataset named by its place, ``path`` attached."""
+    import h5py
+
     with h5py.File(saving, "w") as f:
         f.attrs["progress"] = json.dumps({"epoch": progress.epoch, "step": progress.step,
                                           "wall_s": round(progress.wall_s, 3)})
@@ -95,19 +104,15 @@ def save(folder: Path, model: keras.Model, progress: Progress, metrics: bool = F
             group = f.create_group(name)
             for i, variable in enumerate(variables):
                 group.create_dataset(str(i), data=_array(variable)).attrs["path"] = variable.path
-    if (folder / LATEST).exists():
-        _link_or_copy(folder / LATEST, folder / PREVIOUS)
-    os.replace(saving, folder / LATEST)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
-    part = target.with_name(f"{target.name}.part")
-    part.unlink(missing_ok=True)
-    try:
-        os.link(source, part)
-    except OSError:
-        shutil.copyfile(source, part)
-    os.replace(part, target)
+    """``target`` becomes the file ``source`` is (a hard link, or a copy), atomically."""
+    with atomic_path(target) as part:
+        try:
+            os.link(source, part)
+        except OSError:
+            shutil.copyfile(source, part)
 
 
 def read(path: Path) -> tuple[Progress, dict[str, list[tuple[str, np.ndarray]]]]:
@@ -168,9 +173,8 @@ def restore(folder: Path, model: keras.Model) -> Progress | None:
         except LOAD_ERRORS:
             pass
         else:
-            part = latest.with_name(f"{LATEST}.part")
-            shutil.copyfile(previous, part)
-            os.replace(part, latest)
+            with atomic_path(latest) as part:
+                shutil.copyfile(previous, part)
             print(f"note: the last checkpoint in {folder} did not load "
                   f"({summarize(failure, 120)}); resumed from the one before it")
             return progress

@@ -17,22 +17,21 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.atomic import atomic_path, leftovers
 from zoo.errors import ZooError
 
 __all__ = ["PARTIAL_FILE", "STATE_FILE", "clear_state", "continuing", "digest", "has_state",
            "load_state", "save_state"]
 
 STATE_FILE = "state.npz"  # in the state folder: the arrays and the loop's bookkeeping
-PARTIAL_FILE = STATE_FILE + ".partial.npz"  # being written; replaces STATE_FILE once whole
+PARTIAL_FILE = STATE_FILE + ".partial.npz"  # what older versions wrote first (now zoo.atomic's)
 
 
 def save_state(folder: str | os.PathLike, meta: dict, arrays: dict[str, np.ndarray]) -> Path:
     """Write ``folder/state.npz`` atomically (a kill while writing keeps the old one)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    target, partial = folder / STATE_FILE, folder / PARTIAL_FILE
-    np.savez(partial, meta=np.array(json.dumps(meta)), **arrays)
-    os.replace(partial, target)
+    target = Path(folder) / STATE_FILE
+    with atomic_path(target) as tmp:
+        np.savez(tmp, meta=np.array(json.dumps(meta)), **arrays)
     return target
 
 
@@ -71,8 +70,8 @@ def has_state(folder: str | os.PathLike | None) -> bool:
 def clear_state(folder: str | os.PathLike) -> None:
     """Remove a saved fit (and a half-written one), and ``folder`` itself if that empties it."""
     folder = Path(folder)
-    for name in (STATE_FILE, PARTIAL_FILE):
-        (folder / name).unlink(missing_ok=True)
+    for path in (folder / STATE_FILE, folder / PARTIAL_FILE, *leftovers(folder / STATE_FILE)):
+        path.unlink(missing_ok=True)
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
 

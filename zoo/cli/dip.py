@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from zoo.cli.checks import check_output, check_writable, write_json
+from zoo.cli.checks import check_output, check_snapshots, check_writable, write_json
 from zoo.cli.fitting import note, snapshot_writer, state_dir, state_options
 from zoo.errors import ZooError
 from zoo.options import COUNT, COUNT_OR_ZERO, NON_NEGATIVE, SEED, number
@@ -43,7 +43,8 @@ def run(args):
 
     out = Path(args.out)
     check_output(out, inputs=[args.image, args.mask, args.clean])
-    check_writable(args.json)
+    check_writable(args.json, inputs=[args.image, args.mask, args.clean, out])
+    check_snapshots(out, args.snapshot_every)
     state = state_dir(args)
     problem = _problem(args)
     task = task_for(args.task, args.preset, args.scale)

@@ -27,9 +27,11 @@ def state_dir(args):
     """Where the fit is saved (``--state``, or OUT's name + ``_fit_state``), checked now."""
     from pathlib import Path
 
+    from zoo.fit_state import STATE_FILE
+
     out = Path(args.out)
     state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
-    check_folder(state)
+    check_folder(state, files=(STATE_FILE,))
     return state
 
 

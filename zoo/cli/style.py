@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from zoo.cli.checks import check_output, check_writable
+from zoo.cli.checks import check_output, check_snapshots, check_writable
 from zoo.cli.fitting import gatys_options, gatys_run, state_dir
 from zoo.options import NON_NEGATIVE, integer
 
@@ -34,7 +34,8 @@ def run(args):
     from zoo.image import read_image
 
     check_output(args.out, inputs=[args.content, args.style])
-    check_writable(args.json)
+    check_writable(args.json, inputs=[args.content, args.style, args.out])
+    check_snapshots(args.out, args.snapshot_every)
     state_dir(args)
     content, style = read_image(args.content), read_image(args.style)
     from zoo.models.texture_nets.gatys import transfer_style

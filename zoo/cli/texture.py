@@ -3,7 +3,7 @@ features (Gatys, Ecker, Bethge, NIPS 2015)."""
 
 from __future__ import annotations
 
-from zoo.cli.checks import check_output, check_writable
+from zoo.cli.checks import check_output, check_snapshots, check_writable
 from zoo.cli.fitting import gatys_options, gatys_run, state_dir
 from zoo.options import integer
 
@@ -25,7 +25,8 @@ def run(args):
     from zoo.image import read_image
 
     check_output(args.out, inputs=[args.source])
-    check_writable(args.json)
+    check_writable(args.json, inputs=[args.source, args.out])
+    check_snapshots(args.out, args.snapshot_every)
     state_dir(args)
     exemplar = read_image(args.source)
     from zoo.image import as_rgb01

@@ -25,7 +25,7 @@ def run(args):
     from zoo.image.io import check_writable_as
     from zoo.sr import upscale
 
-    check_output(args.output, inputs=[args.input])
+    check_output(args.output, inputs=[args.input, args.weights, args.tflite])
     image = read_image(args.input)
     check_writable_as(args.output, image)  # e.g. RGBA to JPEG: refused before the work
     if args.scale < 2 or args.scale > 8:

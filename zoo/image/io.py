@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from zoo.atomic import atomic_path
 from zoo.errors import ImageError
 
 READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
@@ -103,7 +104,8 @@ def _to_8bit_mode(im: Image.Image, path: Path) -> Image.Image:
 def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -> Path:
     """Write ``image`` (uint8, or float in [0, 1]) as PNG, JPEG or BMP by extension.
 
-    Float images are clipped to [0, 1] and rounded. Parent folders are created.
+    Float images are clipped to [0, 1] and rounded. Parent folders are created. The file is
+    written atomically (:mod:`zoo.atomic`): the target holds the old image or the new one.
     """
     path = Path(path)
     fmt = check_writable_as(path, image)
@@ -111,9 +113,9 @@ def write_image(path: str | os.PathLike, image: np.ndarray, quality: int = 95) -
     if array.ndim == 3 and array.shape[2] == 1:
         array = array[:, :, 0]
     options = {"quality": quality} if fmt == "JPEG" else {}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(array).save(path, format=fmt, **options)
+    try:  # written beside and renamed: a kill mid-write keeps the previous file
+        with atomic_path(path) as tmp:
+            Image.fromarray(array).save(tmp, format=fmt, **options)
     except OSError as err:
         raise ImageError(f"{path}: cannot write ({err.strerror or err})") from None
     return path
