@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,9 +28,12 @@ import numpy as np
 
 from zoo.atomic import write_bytes
 from zoo.errors import ZooError
-from zoo.native_output import QUANTIZER_SETTINGS, held_stderr
+from zoo.native_output import LITERT_INFO, QUANTIZER_SETTINGS, held_stderr
 
 QUANTIZATIONS = ("float32", "float16", "dynamic", "int8")
+CONVERTER_NOISE = re.compile(f"{QUANTIZER_SETTINGS.pattern}|{LITERT_INFO.pattern}")
+"""What conversion prints and :func:`held_stderr` drops: the quantizer's settings, and
+LiteRT's XNNPACK line where calibration runs an interpreter."""
 
 
 class ExportError(ZooError):
@@ -98,7 +102,7 @@ def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = N
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
     try:
-        with warnings.catch_warnings(), held_stderr(drop=QUANTIZER_SETTINGS):
+        with warnings.catch_warnings(), held_stderr(drop=CONVERTER_NOISE):
             # float in/out int8 models: expected, not a problem
             warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
             if quantize == "int8" and float_ops:
@@ -153,7 +157,8 @@ def op_names(tflite: bytes) -> list[str]:
     """The op of every node of a ``.tflite`` model, e.g. ``['CONV_2D', 'ADD']``."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_content=tflite)
+    with held_stderr(drop=LITERT_INFO):
+        interpreter = Interpreter(model_content=tflite)
     return [op["op_name"] for op in interpreter._get_ops_details()]
 
 
@@ -181,7 +186,8 @@ class LiteModel:
                 raise ExportError(f"{path}: no such .tflite file")
             tflite = path.read_bytes()
         try:
-            self.interpreter = Interpreter(model_content=tflite, num_threads=threads)
+            with held_stderr(drop=LITERT_INFO):
+                self.interpreter = Interpreter(model_content=tflite, num_threads=threads)
         except (ValueError, RuntimeError) as err:
             raise ExportError(
                 f"{source}: not a valid .tflite model ({str(err).splitlines()[0]})") from None
@@ -203,7 +209,8 @@ class LiteModel:
         if self._shapes != shapes:
             for detail, shape in zip(self.inputs, shapes):
                 self.interpreter.resize_tensor_input(detail["index"], shape, strict=False)
-            self.interpreter.allocate_tensors()
+            with held_stderr(drop=LITERT_INFO):  # the first allocation makes the delegate
+                self.interpreter.allocate_tensors()
             self._shapes = shapes
         for detail, array in zip(self.inputs, arrays):
             self.interpreter.set_tensor(detail["index"], array)

@@ -44,6 +44,7 @@ class Progress:
     step: int = 0
     wall_s: float = 0.0
     metrics: list | None = None  # [(path, value)] of the interrupted epoch's metric totals
+    steps_per_epoch: int | None = None  # the epochs' length when saved (older files: None)
 
     def steps_done(self, steps_per_epoch: int) -> int:
         return self.epoch * steps_per_epoch + self.step
@@ -98,8 +99,11 @@ def _write(saving: Path, groups: dict, progress: Progress) -> None:
     import h5py
 
     with h5py.File(saving, "w") as f:
-        f.attrs["progress"] = json.dumps({"epoch": progress.epoch, "step": progress.step,
-                                          "wall_s": round(progress.wall_s, 3)})
+        place = {"epoch": progress.epoch, "step": progress.step,
+                 "wall_s": round(progress.wall_s, 3)}
+        if progress.steps_per_epoch is not None:
+            place["steps_per_epoch"] = progress.steps_per_epoch
+        f.attrs["progress"] = json.dumps(place)
         for name, variables in groups.items():
             group = f.create_group(name)
             for i, variable in enumerate(variables):
@@ -125,9 +129,31 @@ def read(path: Path) -> tuple[Progress, dict[str, list[tuple[str, np.ndarray]]]]
                          for i in range(len(f[name]))] for name in ("model", "optimizer")}
         groups["metrics"] = [(str(d.attrs["path"]), d[()]) for _, d in sorted(
             f["metrics"].items(), key=lambda item: int(item[0]))] if "metrics" in f else []
-    progress = Progress(int(place["epoch"]), int(place["step"]), float(place.get("wall_s", 0)),
-                        groups["metrics"] or None)
-    return progress, groups
+    return _progress(place, groups["metrics"] or None), groups
+
+
+def _progress(place, metrics) -> Progress:
+    """The checkpoint's place, checked: epoch and step non-negative integers, the step
+    within its epoch; anything else is a damaged checkpoint (ValueError)."""
+    if not isinstance(place, dict):
+        raise ValueError(f"its progress {place!r} is not a JSON object")
+    epoch, step = place.get("epoch"), place.get("step")
+    steps = place.get("steps_per_epoch")
+    wall_s = place.get("wall_s", 0)
+    if not (_count(epoch) and _count(step)):
+        raise ValueError(f"its epoch {epoch!r} and step {step!r} are not both non-negative "
+                         "integers")
+    if steps is not None and not (_count(steps) and step < steps):
+        raise ValueError(f"its step {step!r} is not within its epochs of {steps!r} steps")
+    if isinstance(wall_s, bool) or not isinstance(wall_s, (int, float)) \
+            or not math.isfinite(wall_s) or wall_s < 0:
+        raise ValueError(f"its wall time {wall_s!r} is not a non-negative number")
+    return Progress(epoch, step, float(wall_s), metrics, steps)
+
+
+def _count(value) -> bool:
+    """A non-negative integer (JSON's, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 def load(path: Path, model: keras.Model) -> Progress:
@@ -231,11 +257,11 @@ class Checkpoint(keras.callbacks.Callback):
         step = self.offset + batch + 1
         done = self.epoch * self.steps + step
         if step < self.steps and done // self.every > self.saved_at // self.every:
-            self._save(Progress(self.epoch, step))
+            self._save(Progress(self.epoch, step, steps_per_epoch=self.steps))
 
     def on_epoch_end(self, epoch, logs=None):
         self.diverged = self.diverged or not loss_is_finite(logs)
-        self._save(Progress(epoch + 1, 0))
+        self._save(Progress(epoch + 1, 0, steps_per_epoch=self.steps))
 
     def wall_s(self) -> float:
         """The run's training time so far, over all its starts."""

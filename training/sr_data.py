@@ -31,12 +31,14 @@ import json
 import os
 import queue
 import threading
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from zoo.errors import ImageError
+from zoo.errors import ImageError, summarize
 from zoo.progress import progress as progress_bar
 from zoo.image import imresize, luminance, read_image
 from zoo.sr import degrade
@@ -191,11 +193,23 @@ def cached_patch_bank(files: list[Item], cache_dir: str | os.PathLike, scales=SC
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     path = Path(cache_dir) / f"sr_patches_{digest}.npz"
     if path.is_file():
-        with np.load(path) as data:
-            return PatchBank(data["inputs"], data["targets"], data["scales"])
+        cached = _read_bank(path)
+        if cached is not None:
+            return cached
     bank = make_patch_bank(files, scales, patch_size, stride, progress, downscales, processes)
     save_npz_atomically(path, inputs=bank.inputs, targets=bank.targets, scales=bank.scales)
     return bank
+
+
+def _read_bank(path: Path) -> PatchBank | None:
+    """A cached bank, or None (with a note) where the file is damaged: it is made again."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return PatchBank(data["inputs"], data["targets"], data["scales"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        print(f"note: the patch cache {path} is damaged ({summarize(err, 80)}); making it again",
+              flush=True)
+        return None
 
 
 def patch_dataset(bank: PatchBank, batch_size: int, seed: int = 0, augment: bool = True,

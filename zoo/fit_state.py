@@ -13,15 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from zoo.atomic import atomic_path, leftovers
-from zoo.errors import ZooError
+from zoo.errors import ZooError, summarize
 
-__all__ = ["PARTIAL_FILE", "STATE_FILE", "clear_state", "continuing", "digest", "has_state",
-           "load_state", "save_state"]
+__all__ = ["PARTIAL_FILE", "STATE_FILE", "DamagedState", "check_state", "clear_state",
+           "continuing", "digest", "has_state", "load_state", "read_state", "save_state"]
 
 STATE_FILE = "state.npz"  # in the state folder: the arrays and the loop's bookkeeping
 PARTIAL_FILE = STATE_FILE + ".partial.npz"  # what older versions wrote first (now zoo.atomic's)
@@ -40,17 +42,44 @@ def load_state(folder: str | os.PathLike, fingerprint: str,
     """``(meta, arrays)`` of ``folder/state.npz``; a one-line :class:`ZooError` when it is
     unreadable or its fingerprint is not ``fingerprint`` (``differs`` says what that means)."""
     path = Path(folder) / STATE_FILE
+    meta, arrays = read_state(path)
+    if meta.get("fingerprint") != fingerprint:
+        raise ZooError(f"{path} is the saved state of another fit ({differs}); delete it, "
+                       "or write the result elsewhere")
+    return meta, arrays
+
+
+READ_ERRORS = (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile,
+               zlib.error)
+"""What ``np.load`` of an empty, truncated or bit-flipped ``.npz`` raises."""
+
+
+def read_state(path: str | os.PathLike) -> tuple[dict, dict]:
+    """``(meta, arrays)`` of a ``state.npz``, every array read (so that its checksum is
+    checked); a damaged file is a one-line :class:`DamagedState`."""
     try:
         with np.load(path, allow_pickle=False) as saved:
             meta = json.loads(str(saved["meta"]))
             arrays = {k: saved[k] for k in saved.files if k != "meta"}
-    except (OSError, ValueError, KeyError) as err:
-        raise ZooError(f"{path}: unreadable saved fit ({err}); delete it to start afresh") \
-            from None
-    if not isinstance(meta, dict) or meta.get("fingerprint") != fingerprint:
-        raise ZooError(f"{path} is the saved state of another fit ({differs}); delete it, "
-                       "or write the result elsewhere")
+    except READ_ERRORS as err:
+        raise DamagedState(path, err) from None
+    if not isinstance(meta, dict):
+        raise DamagedState(path, "its bookkeeping is not a JSON object")
     return meta, arrays
+
+
+class DamagedState(ZooError):
+    """A saved fit that cannot be read: empty, cut short or corrupted."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: the saved fit is damaged ({summarize(reason, 80)}); run the "
+                         "same command with --restart to discard it and start afresh")
+
+
+def check_state(folder: str | os.PathLike | None) -> None:
+    """Refuse a damaged saved fit in ``folder`` now, before any model is built."""
+    if has_state(folder):
+        read_state(Path(folder) / STATE_FILE)
 
 
 def continuing(folder: str | os.PathLike, done: int, planned: int | None = None) -> str:

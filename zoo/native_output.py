@@ -5,8 +5,9 @@ lines through absl before its logging is set up ("All log messages before absl::
 ...", the oneDNN notice, CUDA probing on a CPU-only machine), and TF_CPP_MIN_LOG_LEVEL does not
 reach them; the int8 quantizer prints its settings ("fully_quantize: 0, ..."). ``held_stderr``
 catches file descriptor 2 for a block and then writes back every line except the known noise,
-so no warning or error is lost; if the block raises, everything is written back. (LiteRT's one
-"Created TensorFlow Lite XNNPACK delegate" line is left alone: it says which kernels run.)
+so no warning or error is lost; if the block raises, everything is written back. LiteRT's
+"INFO: Created TensorFlow Lite XNNPACK delegate for CPU." (XNNPACK is its default CPU path,
+on every run) is held back where ``zoo.export`` makes an interpreter.
 ``quiet_tensorflow_import`` applies it to TensorFlow's first import, whenever that comes.
 """
 
@@ -25,6 +26,7 @@ import tempfile
 TENSORFLOW_STARTUP = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)"
                                 r"|[IW]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] )")
 QUANTIZER_SETTINGS = re.compile(r"^fully_quantize: \d+, inference_type: ")
+LITERT_INFO = re.compile(r"^INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.$")
 
 
 @contextlib.contextmanager

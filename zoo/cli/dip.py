@@ -7,6 +7,7 @@ import sys
 
 from zoo.cli.checks import check_output, check_snapshots, check_writable, write_json
 from zoo.cli.fitting import note, snapshot_writer, state_dir, state_options
+from zoo.cli.limits import check_dip
 from zoo.errors import ZooError
 from zoo.options import COUNT, COUNT_OR_ZERO, NON_NEGATIVE, SEED, number
 
@@ -48,6 +49,7 @@ def run(args):
     state = state_dir(args)
     problem = _problem(args)
     task = task_for(args.task, args.preset, args.scale)
+    check_dip(problem.output_shape[:2], task, problem.scale)
     import keras  # only now: bad input fails fast, before TensorFlow or JAX loads
 
     from zoo.models.dip.fit import Fit, FitInterrupted, clear_state

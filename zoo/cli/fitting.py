@@ -16,6 +16,8 @@ def state_options(p):
                         "a kill or Ctrl-C (default: OUT's name + _fit_state, removed once done)")
     p.add_argument("--state-every", type=NON_NEGATIVE, default=60.0, metavar="SECONDS",
                    help="save the unfinished fit this often (0: only on Ctrl-C)")
+    p.add_argument("--restart", action="store_true",
+                   help="discard a saved unfinished fit (a damaged one too) and start afresh")
 
 
 def note(message: str) -> None:
@@ -24,14 +26,18 @@ def note(message: str) -> None:
 
 
 def state_dir(args):
-    """Where the fit is saved (``--state``, or OUT's name + ``_fit_state``), checked now."""
+    """Where the fit is saved (``--state``, or OUT's name + ``_fit_state``), checked now: a
+    damaged saved fit is refused (or with ``--restart``, any saved fit discarded)."""
     from pathlib import Path
 
-    from zoo.fit_state import STATE_FILE
+    from zoo.fit_state import STATE_FILE, check_state, clear_state
 
     out = Path(args.out)
     state = Path(args.state or out.with_name(f"{out.stem}_fit_state"))
     check_folder(state, files=(STATE_FILE,))
+    if args.restart:
+        clear_state(state)
+    check_state(state)
     return state
 
 

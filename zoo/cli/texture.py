@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from zoo.cli.checks import check_output, check_snapshots, check_writable
 from zoo.cli.fitting import gatys_options, gatys_run, state_dir
+from zoo.cli.limits import check_gatys, check_levels, fit_side
 from zoo.options import integer
 
 
@@ -27,10 +28,16 @@ def run(args):
     check_output(args.out, inputs=[args.source])
     check_writable(args.json, inputs=[args.source, args.out])
     check_snapshots(args.out, args.snapshot_every)
+    size = (args.size, args.size)
+    check_levels(args.levels, size)
+    check_gatys(f"--size {args.size}", size)
     state_dir(args)
     exemplar = read_image(args.source)
+    if args.exemplar_size:
+        check_gatys(f"--exemplar-size {args.exemplar_size}",
+                    fit_side(exemplar.shape, args.exemplar_size), "--exemplar-size")
     from zoo.image import as_rgb01
-    from zoo.models.texture_nets.gatys import fit_side, resize_to, synthesize_texture
+    from zoo.models.texture_nets.gatys import resize_to, synthesize_texture
 
     exemplar = as_rgb01(exemplar, args.source)
     if args.exemplar_size:

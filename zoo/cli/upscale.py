@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zoo.cli.checks import check_output
+from zoo.cli.limits import check_upscale
 from zoo.cli.loading import WEIGHTS_HELP, predictor
 from zoo.errors import ZooError
 from zoo.options import integer
@@ -30,6 +31,7 @@ def run(args):
     check_writable_as(args.output, image)  # e.g. RGBA to JPEG: refused before the work
     if args.scale < 2 or args.scale > 8:
         raise ZooError(f"--scale must be an integer from 2 to 8, got {args.scale}")
+    check_upscale(image.shape, args.scale)
     predict = predictor("vdsr", args.weights, args.tflite)
     result = upscale(image, args.scale, predict, tile=args.tile, progress=True)
     write_image(args.output, result)

@@ -35,10 +35,14 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if path.is_dir():
         raise ImageError(f"{path}: is a folder, not an image file")
-    if not path.is_file():
+    if not path.exists():
         raise ImageError(f"{path}: no such file")
+    if not path.is_file():  # /dev/zero, a FIFO, a socket: reading would never end or block
+        raise ImageError(f"{path}: is not a regular file")
     try:
         im = _decode(path)
+    except PermissionError:
+        raise ImageError(f"{path}: cannot be read (permission denied)") from None
     except Image.DecompressionBombError as err:
         raise ImageError(f"{path}: too large to read ({err})") from None
     except UnidentifiedImageError:

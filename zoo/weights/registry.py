@@ -202,11 +202,21 @@ def check_weights_file(weights: str | os.PathLike, family: str | None = None) ->
     """``weights`` as a path, refused in one line unless it is a ``.weights.h5`` file."""
     path = Path(weights)
     if not path.is_file():
+        if family:
+            _refuse_foreign_preset(str(weights), family)
         hint = _preset_hint(family, str(weights)) if family else ""
         raise WeightsError(f"{path}: no such weights file" + hint)
     if not path.name.endswith(".weights.h5"):
         raise WeightsError(f"{path}: expected a Keras '.weights.h5' file")
     return path
+
+
+def _refuse_foreign_preset(name: str, family: str) -> None:
+    """A preset of another family given as ``family``'s weights is named as such."""
+    preset = available_presets().get(name)
+    if preset is not None and preset.family != family:
+        raise WeightsError(f"{name} is a preset of {preset.family}, not {family}; `zoo list` "
+                           f"shows {family}'s")
 
 
 def load_weights_file(model, weights: str | os.PathLike) -> None:

@@ -255,10 +255,19 @@ class _Problem:
         if self._grad_fn is None:
             self._grad_fn = value_and_grad(self.loss_fn)
         loss, grad = self._grad_fn(ops.convert_to_tensor(x.reshape(self.shape), "float32"))
-        return float(ops.convert_to_numpy(loss)), ops.convert_to_numpy(grad)
+        return _finite(float(ops.convert_to_numpy(loss))), ops.convert_to_numpy(grad)
 
     def clip(self, x: np.ndarray) -> np.ndarray:
         return np.clip(x.astype(np.float32), self.lower, self.upper)
+
+
+def _finite(loss: float) -> float:
+    """``loss``, or a one-line error where it is infinite or NaN: the fit stops at once,
+    before a garbage image is written."""
+    if not math.isfinite(loss):
+        raise ZooError(f"the loss is {loss}, not a finite number: the float32 loss overflows "
+                       "(use a smaller --content-weight or --style-weight)")
+    return loss
 
 
 def _no_moments() -> list:
