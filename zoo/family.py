@@ -82,6 +82,8 @@ class Family:
     papers: tuple[str, ...]
     builders: Mapping[str, str]  # name -> reference; the first one is ``build``
     presets: Mapping[str, dict] = field(default_factory=dict)
+    default_preset: str | None = None  # the preset zoo.load(name) gives; None: the first
+    default_why: str | None = None  # one line: why that preset (printed by ``zoo list``)
     no_weights: str | None = None  # why there are no presets, where there are none by design
     card: str | None = None  # the family's own card in zoo/weights/cards, where it has no preset
     recipe: str | None = None  # reference to the training recipe module (``zoo train NAME``)

@@ -41,6 +41,7 @@ class Preset:
     card: str | None = None
     config: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
+    origin: str = "trained here"  # or e.g. "ported from OWNER/REPO@COMMIT (LICENCE)"
 
 
 def _family(name: str):
@@ -52,9 +53,27 @@ def _family(name: str):
 
 
 def presets(family: str) -> list[Preset]:
-    """The presets of one family, default (first) first."""
-    return [Preset(name=name, family=family, **spec)
-            for name, spec in _family(family).presets.items()]
+    """The presets of one family, its default first (the declared ``default_preset``, else
+    the first listed), the others in the order listed."""
+    declaration = _family(family)
+    every = [Preset(name=name, family=family, **spec)
+             for name, spec in declaration.presets.items()]
+    default = declaration.default_preset
+    if default is not None and every:
+        if default not in declaration.presets:
+            raise WeightsError(f"{family}: its default_preset {default!r} is not one of its "
+                               f"presets ({', '.join(declaration.presets)})")
+        every.sort(key=lambda p: p.name != default)  # stable: the rest keep their order
+    return every
+
+
+def default_preset(family: str) -> tuple[Preset | None, str]:
+    """A family's default preset (``zoo.load(family)``) and one line saying why it is."""
+    every = presets(family)
+    if not every:
+        return None, ""
+    why = _family(family).default_why
+    return every[0], why or ("its only preset" if len(every) == 1 else "listed first")
 
 
 def available_presets() -> dict[str, Preset]:
@@ -284,7 +303,9 @@ def list_models() -> list[dict]:
             where = "bundled" if _bundled(p.file) else ("cached" if (cache_dir() / p.file).is_file()
                                                         else ("download" if p.url else "missing"))
             entries.append({"name": p.name, "description": p.description, "where": where,
-                            "card": p.card, "metrics": p.metrics})
+                            "card": p.card, "metrics": p.metrics, "origin": p.origin})
+        default, why = default_preset(family)
         rows.append({"name": family, "paper": paper, "presets": entries,
-                     "no_weights": declaration.no_weights})
+                     "no_weights": declaration.no_weights,
+                     "default": default.name if default else None, "default_why": why})
     return rows

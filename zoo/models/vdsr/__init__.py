@@ -8,7 +8,7 @@ Convolutional Networks", CVPR 2016 (https://arxiv.org/abs/1511.04587).
 """
 
 from zoo.family import Demo, ExportSpec, Family
-from zoo.models.vdsr.presets import PRESETS
+from zoo.models.vdsr.presets import DEFAULT, DEFAULT_WHY, PRESETS
 
 FAMILY = Family(
     name="vdsr",
@@ -16,6 +16,8 @@ FAMILY = Family(
             "Networks\", CVPR 2016",),
     builders={"VDSR": "zoo.models.vdsr.vdsr:build"},
     presets=PRESETS,
+    default_preset=DEFAULT,  # the best on Set5 (presets.best_on_set5)
+    default_why=DEFAULT_WHY,
     recipe="zoo.training.vdsr",
     recipe_help="VDSR on image folders (the paper's recipe by default)",
     evaluation="zoo.cli.eval:super_resolution",
