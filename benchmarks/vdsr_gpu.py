@@ -1,4 +1,4 @@
-"""Train VDSR with ``zoo train`` on a GPU lent for a fixed time: how the shipped weights were made.
+"""Train VDSR with ``zoo train`` on a GPU lent for a fixed time: how ``vdsr_291_h200`` was made.
 
     KERAS_BACKEND=jax python benchmarks/vdsr_gpu.py --data y291/T91 y291/BSD200 \\
         --out /tmp/vdsr --deadline 530 -- --optimizer adam --lr 2e-4 --stride 21
@@ -20,8 +20,9 @@ vdsr`` table of the result on DIR (e.g. Set5 packed to Y with
 short lease shows at once whether another run is worth its time.
 
 The data and optimizer of twtygqyy/pytorch-vdsr (reported there at 37.65 / 33.77 /
-31.45 dB on Set5), which the Adam runs of ``vdsr_291_h200`` (37.35 / 33.47 / 31.17)
-did not use, ran on an H200 on 2026-11-28::
+31.45 dB on Set5; its released weights measure 37.59 / 33.75 / 31.43 dB with ``zoo
+eval``, see ``vdsr_port_pytorch_vdsr``), which the Adam runs of ``vdsr_291_h200``
+(37.35 / 33.47 / 31.17) did not use, ran on an H200 on 2026-11-28::
 
     KERAS_BACKEND=jax python benchmarks/vdsr_gpu.py --data y291/T91 y291/BSD200 \\
         --out /tmp/vdsr --deadline 520 --epochs 40 --eval set5y/Set5 -- --clip norm \\
@@ -34,8 +35,9 @@ makes the same ones; it adds no rotations or flips, we draw one of the 8 per
 patch). Its 50 epochs at batch 128 are 36,185 iterations (4.6 million patches).
 Measured: calibration 8.1 ms per step of 128 and 104 s of start-up (93 s of it
 cutting the patches), then 40 epochs of 848 steps (33,920, 94% of the reference
-schedule) in 294 s. Set5: 37.13 / 33.33 / 31.03 dB, below ``vdsr_291_h200``, so
-it is not shipped (its model card has the details).
+schedule) in 294 s. Set5: 37.13 / 33.33 / 31.03 dB, below ``vdsr_291_h200`` and
+0.40-0.46 dB below the released weights of the same recipe: one short run of the recipe,
+not what its released weights do, and not shipped (``vdsr_291_h200``'s card has the details).
 
 ``benchmarks/vdsr_gpu_lease.sh`` wraps this for a lease: ``prepare`` builds here what
 must travel (wheels, the 291 images and Set5 packed to Y, 29 MB in ``.gpu/``), ``A`` runs

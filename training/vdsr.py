@@ -18,9 +18,11 @@ shorten an epoch for quicker runs.
 clipping at ``--clip-norm`` (0.4), and ``--downscales 1,0.7,0.5`` adds shrunk
 copies of the images: the recipe of twtygqyy/pytorch-vdsr (which also uses batch
 128 and a decay every 10 of 50 epochs), reported there at 37.65 / 33.77 / 31.45
-dB on Set5, above the paper. On an H200 (33,920 steps of 128, 94% of its schedule)
-it gave us 37.13 / 33.33 / 31.03 dB, below the Adam-trained ``vdsr_291_h200``
-(see its model card). pytorch-vdsr sums the squared error over the batch
+dB on Set5, above the paper; its released weights measure 37.59 / 33.75 / 31.43 dB
+with ``zoo eval`` (ported as ``vdsr_port_pytorch_vdsr``, the default preset). Our
+one short run of it on an H200 (33,920 steps of 128, 94% of its schedule, 294 s)
+gave 37.13 / 33.33 / 31.03 dB, below both those weights and the Adam-trained
+``vdsr_291_h200`` (see its model card). pytorch-vdsr sums the squared error over the batch
 (``MSELoss(size_average=False)``), 256 times our loss at batch 128 (half the
 squared error, batch mean), but the clip makes the step the same: our global
 gradient norm measures about 1.0 at the shipped weights and about 1,900 at
