@@ -198,7 +198,14 @@ def test_zoo_load_names_each_problem_in_one_line(tmp_path):
 
 
 def test_zoo_load_takes_a_presets_name_as_weights(rng):
-    """As ``--weights`` of the command line: ``weights="vdsr_291_h200"`` is that preset."""
+    """As ``--weights`` of the command line: ``weights=NAME`` is that preset; the default
+    preset's name gives what ``zoo.load("vdsr")`` gives, another preset's something else."""
+    from zoo.models.vdsr.presets import DEFAULT, PRESETS
+
     x = rng.random((1, 12, 12, 1)).astype("float32")
-    by_name = zoo.load("vdsr", weights="vdsr_291_h200")
-    np.testing.assert_array_equal(np.asarray(by_name(x)), np.asarray(zoo.load("vdsr")(x)))
+    default = np.asarray(zoo.load("vdsr")(x))
+    np.testing.assert_array_equal(np.asarray(zoo.load("vdsr", weights=DEFAULT)(x)), default)
+    for other in set(PRESETS) - {DEFAULT}:
+        by_name = np.asarray(zoo.load("vdsr", weights=other)(x))
+        np.testing.assert_array_equal(by_name, np.asarray(zoo.load(other)(x)))
+        assert not np.array_equal(by_name, default)

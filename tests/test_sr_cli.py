@@ -190,8 +190,11 @@ def test_eval_scores_without_the_scale_pixel_border(tmp_path, scale):
 
 
 def test_weights_option_takes_a_preset_name(photos, tmp_path):
+    """`zoo upscale` without --weights uses the family's default preset, as naming it does."""
+    from zoo.models.vdsr.presets import DEFAULT
+
     runs = {}
-    for name, extra in (("default", []), ("named", ["--weights", "vdsr_291_h200"])):
+    for name, extra in (("default", []), ("named", ["--weights", DEFAULT])):
         runs[name] = tmp_path / f"{name}.png"
         result = run_zoo("upscale", str(photos / "p0.png"), str(runs[name]), *extra)
         assert result.returncode == 0, result.stderr[-2000:]

@@ -6,6 +6,7 @@ import pytest
 import zoo
 from zoo.errors import WeightsError
 from zoo.models.vdsr import PRESETS, VDSR
+from zoo.models.vdsr.presets import DEFAULT
 from zoo.weights import registry, sha256sum
 
 from conftest import run_zoo
@@ -47,9 +48,10 @@ def test_fresh_model_and_weights_file(small_weights):
 def test_bad_weights_paths(tmp_path, small_weights):
     with pytest.raises(WeightsError, match="no such weights file"):
         zoo.load("vdsr", weights=tmp_path / "missing.weights.h5")
+    # a preset-like name, not a file: the hint names the family's default preset
     with pytest.raises(WeightsError, match=r"vdsr_x4: no such weights file \(a preset loads by "
-                                           r"name: zoo.load\('vdsr_291_h200'\)"):
-        zoo.load("vdsr", weights="vdsr_x4")  # a preset-like name, not a file
+                                           rf"name: zoo.load\('{DEFAULT}'\)"):
+        zoo.load("vdsr", weights="vdsr_x4")
     other = tmp_path / "x.h5"
     other.write_bytes(b"x")
     with pytest.raises(WeightsError, match="weights.h5"):
