@@ -287,3 +287,81 @@ def test_dip_command_continues_after_a_kill(tmp_path):
         in result.stderr
     assert json.loads((tmp_path / "r.json").read_text())["iterations"] == done + 3
     assert (tmp_path / "out.png").is_file() and not state.parent.exists()
+
+
+def _saved_step(state) -> int | None:
+    """The step of the fit saved in ``state`` (None while there is none)."""
+    try:
+        with np.load(state) as saved:
+            return json.loads(str(saved["meta"]))["step"]
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+
+
+def _kill_once_saved_past(args, state, step: int) -> int:
+    """Run ``zoo ARGS`` until its saved fit has done more than ``step`` iterations, SIGKILL it,
+    and return the step of the fit it left saved."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import NEUTRAL_CWD
+
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    with subprocess.Popen([sys.executable, "-m", "zoo.cli.main", *args], env=env,
+                          cwd=NEUTRAL_CWD, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE) as proc:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if (_saved_step(state) or 0) > step:
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        _, err = proc.communicate()
+    assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]  # killed, not finished
+    return _saved_step(state)
+
+
+def test_dip_command_killed_twice_ends_as_one_never_killed(tmp_path):
+    """`zoo dip` killed with SIGKILL at two points after its state was saved, and resumed each
+    time: the same image, PSNR and iterations as an uninterrupted run of the same seed."""
+    import subprocess
+    import sys
+
+    from conftest import NEUTRAL_CWD
+    from zoo.image import read_image, write_image
+
+    iters = 40
+    write_image(tmp_path / "photo.png",
+                (np.random.default_rng(0).random((16, 16, 3)) * 255).astype(np.uint8))
+
+    def command(name):
+        return ["dip", "restore", str(tmp_path / "photo.png"), "--drop", "0.5", "--preset",
+                "demo", "--iters", str(iters), "--state-every", "0.2", "--seed", "3",
+                "--out", str(tmp_path / f"{name}.png"), "--json", str(tmp_path / f"{name}.json")]
+
+    log = open(tmp_path / "whole.log", "w+")
+    whole = subprocess.Popen([sys.executable, "-m", "zoo.cli.main", *command("whole")],
+                             cwd=NEUTRAL_CWD, stdout=log, stderr=subprocess.STDOUT)  # meanwhile
+    state = tmp_path / "killed_fit_state" / "state.npz"
+    first = _kill_once_saved_past(command("killed"), state, 0)
+    second = _kill_once_saved_past(command("killed"), state, first + 8)
+    assert 0 < first < second < iters, (first, second)
+    resumed = run_zoo(*command("killed"))
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"({second} iterations done)" in resumed.stderr
+    whole.wait(timeout=300)
+    log.seek(0)
+    out = log.read()
+    log.close()
+    assert whole.returncode == 0, out[-2000:]
+    assert f"({iters} iterations" in out and f"({iters} iterations" in resumed.stdout
+    np.testing.assert_array_equal(read_image(tmp_path / "killed.png"),
+                                  read_image(tmp_path / "whole.png"))
+    ours, theirs = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("killed", "whole"))
+    assert ours["iterations"] == theirs["iterations"] == iters
+    for key in ("psnr", "psnr_last"):
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-6)
+    assert not state.parent.exists()
