@@ -377,12 +377,14 @@ def parity(model, kernels: list[np.ndarray], y: np.ndarray) -> float:
 
 def convert(pth: str | Path, out: str | Path, sha256: str = SHA256) -> dict:
     """Convert ``pth`` (whose sha256 must be ``sha256``) to a Keras ``.weights.h5`` at ``out``."""
+    from zoo.atomic import atomic_path
+
     kernels = oihw_kernels(state_dict(read_legacy(pth, sha256)))
     model = keras_vdsr(kernels)
     difference = parity(model, kernels, parity_input())
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(out)
+    with atomic_path(out) as saving:  # written beside and renamed: never half a file
+        model.save_weights(saving)
     return {"parity_max_abs": difference, "sha256": sha256_of(out.read_bytes()),
             "parameters": int(sum(k.size for k in kernels))}
 
