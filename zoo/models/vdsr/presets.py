@@ -51,5 +51,5 @@ def best_on_set5(presets: dict[str, dict]) -> str:
 DEFAULT = best_on_set5(PRESETS)
 DEFAULT_WHY = ("best Set5 PSNR of the VDSR presets at x2, x3 and x4: "
                + " / ".join(f"{v:.2f}" for v in PRESETS[DEFAULT]["metrics"][SET5])
-               + " dB (paper " + " / ".join(f"{v:.2f}" for v in PAPER_SET5)
-               + ", bicubic " + " / ".join(f"{v:.2f}" for v in BICUBIC_SET5) + ")")
+               + " dB; paper " + " / ".join(f"{v:.2f}" for v in PAPER_SET5)
+               + ", bicubic " + " / ".join(f"{v:.2f}" for v in BICUBIC_SET5))
