@@ -56,19 +56,19 @@ CASES = [
           "for file 'x.npy')" + RESTART, setup="flipped state"),
     # sizes, levels and scales against the machine, before any model is built
     Fault("texture size beyond memory", (*TEXTURE, "--size", "100000"),
-          "zoo: error: --size 100000 needs about 22,352 GiB of memory, more than this "
-          "machine's 4.0 GiB; use a smaller --size (at most about 1337 here)"),
+          "zoo: error: --size 100000 needs about 38,147 GiB of memory, more than this "
+          "machine's 4.0 GiB; use a smaller --size (at most about 1024 here)"),
     Fault("texture levels below the smallest level", (*TEXTURE, "--size", "16", "--levels", "99"),
           "zoo: error: --levels 99: a 16x16 output has at most 2 levels (each halves the size; "
           "the coarsest must be at least 8 pixels a side)"),
     Fault("style size beyond memory", (*STYLE, "--size", "50000"),
-          "zoo: error: --size 50000 needs about 5,588 GiB of memory, more than this "
-          "machine's 4.0 GiB; use a smaller --size (at most about 1337 here)"),
+          "zoo: error: --size 50000 needs about 9,537 GiB of memory, more than this "
+          "machine's 4.0 GiB; use a smaller --size (at most about 1024 here)"),
     Fault("dip scale beyond memory",
           ("dip", "sr", "{dir}/src.png", "--scale", "1000", "--out", "{dir}/out.png"),
-          "zoo: error: --scale 1000 (a 24000x24000 result) needs about 3,433 GiB of memory, "
+          "zoo: error: --scale 1000 (a 24000x24000 result) needs about 5,081 GiB of memory, "
           "more than this machine's 4.0 GiB; give a smaller image or --scale (the longer side "
-          "at most about 819 here)"),
+          "at most about 673 here)"),
     Fault("upscale result beyond memory",
           ("upscale", "{dir}/large.png", "{dir}/out.png", "--scale", "8"),
           "zoo: error: --scale 8 (a 27200x27200 result) needs about 4.1 GiB of memory, more "
