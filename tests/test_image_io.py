@@ -142,19 +142,20 @@ def test_upscale_keeps_a_portrait_photo_upright(tmp_path, rng):
     assert result.shape == (40, 24, 3)
 
 
-def test_large_images_read_quietly_and_huge_ones_fail_in_one_line(tmp_path, rng, monkeypatch):
-    import warnings
-
+def test_images_over_the_pixel_limit_are_refused_in_one_line(tmp_path, rng, monkeypatch):
+    """Over Pillow's limit it warns, over twice its limit it raises: both are refused, in one
+    line and before decoding (tests/test_fuzz.py: headers that claim 30000x30000 pixels)."""
     import PIL.Image
 
     monkeypatch.setattr(PIL.Image, "MAX_IMAGE_PIXELS", 100)  # stands in for Pillow's 89 M
-    large = rng.integers(0, 256, (12, 12, 3), dtype=np.uint8)  # over the limit: Pillow warns
-    write_image(tmp_path / "large.png", large)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        np.testing.assert_array_equal(read_image(tmp_path / "large.png"), large)
-    write_image(tmp_path / "huge.png", np.zeros((15, 14, 3), np.uint8))  # over twice: refused
-    with pytest.raises(ImageError, match="huge.png: too large to read"):
+    exact = rng.integers(0, 256, (10, 10, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(read_image(write_image(tmp_path / "exact.png", exact)), exact)
+    write_image(tmp_path / "large.png", np.zeros((12, 12, 3), np.uint8))  # Pillow warns
+    with pytest.raises(ImageError, match=r"large.png: 0.000144 megapixels is more than the zoo "
+                                         r"reads \(limit 0.0001\); a decompression bomb"):
+        read_image(tmp_path / "large.png")
+    write_image(tmp_path / "huge.png", np.zeros((15, 14, 3), np.uint8))  # Pillow raises
+    with pytest.raises(ImageError, match=r"huge.png: 0.00021 megapixels is more than"):
         read_image(tmp_path / "huge.png")
 
 

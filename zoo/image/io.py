@@ -9,6 +9,12 @@ A photo's EXIF orientation tag is applied, so pixels come out the way image
 viewers show them: phones store portrait photos as landscape pixels plus a
 "rotate 90 degrees" tag, and without it ``zoo upscale`` or ``zoo gaze`` would
 return such a photo lying on its side (and find no eyes in it).
+
+Decompression bombs: a few kilobytes of PNG or GIF can claim 30000x30000 pixels, 2.7 GB once
+decoded. ``read_image`` reads the size from the header and refuses an image of more than
+:data:`MAX_PIXELS` before decoding it, in one line; Pillow's own limit
+(``PIL.Image.MAX_IMAGE_PIXELS``, whose warning and error are both refused here) applies too
+where it is set lower.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from zoo.atomic import atomic_path
 from zoo.errors import ImageError
 
 READ_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
+MAX_PIXELS = 89_478_485
+"""The most pixels ``read_image`` decodes: Pillow's default limit (a quarter GiB of 24-bit
+pixels, 89.5 megapixels, e.g. 11585x7723), beyond which it suspects a decompression bomb.
+Raise it (or set it to ``None``) to read larger images deliberately."""
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}
 _TO_MODE = {"1": "L", "L": "L", "RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB",
             "YCbCr": "RGB", "LA": "RGBA", "RGBX": "RGB"}
@@ -43,8 +53,8 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         im = _decode(path)
     except PermissionError:
         raise ImageError(f"{path}: cannot be read (permission denied)") from None
-    except Image.DecompressionBombError as err:
-        raise ImageError(f"{path}: too large to read ({err})") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise ImageError(_too_large(path, _claimed_pixels(err))) from None
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image file, or a format Pillow cannot read") from None
     except (OSError, SyntaxError, ValueError) as err:
@@ -58,17 +68,44 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
 def _decode(path: Path) -> Image.Image:
     """The file's pixels, upright and in an 8-bit mode; Pillow's exceptions pass through."""
     with warnings.catch_warnings():
-        # The user chose this file: a large photo is no decompression bomb worth a warning.
-        # Pillow still refuses images over twice its limit (DecompressionBombError).
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        # Over Pillow's limit it warns, over twice its limit it raises: both are refused.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
         with Image.open(path) as im:
             if im.format not in READ_FORMATS:
                 raise ImageError(
                     f"{path}: unsupported image format {im.format} "
                     f"(supported: {', '.join(READ_FORMATS)})")
+            _refuse_huge(im, path)
             _refuse_deep(im, path)
             im.load()
             return _to_8bit_mode(_upright(im), path)
+
+
+def _pixel_limit() -> int | None:
+    """The most pixels read: :data:`MAX_PIXELS`, or Pillow's limit where that is lower."""
+    limits = [n for n in (MAX_PIXELS, Image.MAX_IMAGE_PIXELS) if n is not None]
+    return min(limits) if limits else None
+
+
+def _refuse_huge(im: Image.Image, path: Path) -> None:
+    """Refuse an image whose header claims more than the limit, before it is decoded."""
+    limit, pixels = _pixel_limit(), im.size[0] * im.size[1]
+    if limit is not None and pixels > limit:
+        raise ImageError(_too_large(path, pixels))
+
+
+def _claimed_pixels(err: Exception) -> int | None:
+    """The pixel count in Pillow's "Image size (N pixels) exceeds limit ..." message."""
+    found = re.search(r"\((\d+) pixels\)", str(err))
+    return int(found.group(1)) if found else None
+
+
+def _too_large(path: Path, pixels: int | None) -> str:
+    """The one-line refusal of an image of ``pixels`` pixels (``None``: not known)."""
+    limit = _pixel_limit() or 0
+    size = f"{pixels / 1e6:.4g} megapixels" if pixels else "its size"
+    return (f"{path}: {size} is more than the zoo reads (limit {limit / 1e6:.4g}); a "
+            "decompression bomb, or an image to downscale first")
 
 
 # Raw modes of 16 bits per channel; BMP's packed 16-bit pixels ("BGR;16", 5-6-5) are not.
