@@ -130,6 +130,10 @@ class TextureConfig:
         if self.diversity_weight > 0 and self.batch_size < 2:
             raise ValueError("the diversity term needs batch_size >= 2")
         self.random_scales = tuple(self.random_scales)
+        if self.scales > self.image_size.bit_length():  # 2^(scales-1) > image_size; not
+            # computed, it never ends for --scales 10**40
+            raise ValueError(f"image_size {self.image_size} is too small for {self.scales} "
+                             "scales: it must be a multiple of 2^(scales-1)")
         m = 2 ** (self.scales - 1)
         if self.image_size % m:
             raise ValueError(f"image_size {self.image_size} must be a multiple of {m}")

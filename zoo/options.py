@@ -59,7 +59,7 @@ def number(low: float, high: float | None = None, low_open: bool = False,
         below = value <= low if low_open else value < low
         above = high is not None and (value >= high if high_open else value > high)
         if below or above or not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be in {interval}, got {text.strip()}")
         return value
     return parse
 
