@@ -322,6 +322,10 @@ OUTPUTS = {"out", "output", "json", "eyes", "state"}
 """The destinations of options and positionals that name an output."""
 
 
+LONG = "x" * 300 + ".png"
+"""A file name longer than file systems allow (255 bytes): not "missing", ENAMETOOLONG."""
+
+
 class Workspace:
     """A folder of small inputs (good, odd and broken images, folders, text) and output names,
     the working directory of the commands run here."""
@@ -349,11 +353,11 @@ class Workspace:
                  "out.png", "out.jpg", "out.bmp", "out.gif", "out", "out.tflite", "out.json",
                  "new/dir/out.png", "notes.txt/out.png", "run", "w.weights.h5", "vdsr_291_h200",
                  "photos/*.png", "", "-", "."]
-        self.paths = [str(root / n) if n not in ("", "-") else n for n in names]
+        self.paths = [str(root / n) if n not in ("", "-") else n for n in names + [LONG]]
         self.inputs = [str(root / n) for n in ("photo.png", "photo.jpg", "gray.png", "rgba.png",
-                                               "mask.png", "tiny.png", "photos")]
+                                               "mask.png", "tiny.png", "photos", LONG)]
         self.outputs = [str(root / n) for n in ("out.png", "out.jpg", "out.tflite", "out.json",
-                                                "run", "new/dir/out.png")]
+                                                "run", "new/dir/out.png", LONG)]
 
 
 @pytest.fixture(scope="module")
@@ -468,6 +472,13 @@ FOUND = {
     "texture_nets --scales 10**40 hung in 2 ** (scales - 1)": (
         ["train", "texture_nets", "--texture", "photo.png", "--out", "run", "--scales",
          "9" * 40], "zoo: error"),
+    "a number option's refusal echoed the line break in '\\x85-1' (two lines)": (
+        ["style", "photo.png", "photo.png", "--out", "out.png", "--style-weight", "\x85-1"],
+        "usage error 2"),
+    "a name too long for the file system: OSError in read_image": (
+        ["upscale", LONG, "out.png"], "zoo: error"),
+    "a name too long for the file system: OSError in list_images": (
+        ["eval", "vdsr", "--data", LONG], "zoo: error"),
 }
 """What the fuzzers found, kept as examples: ``{what: (argv, outcome)}`` (in the workspace)."""
 

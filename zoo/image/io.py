@@ -19,6 +19,7 @@ where it is set lower.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import warnings
@@ -43,12 +44,13 @@ _TO_MODE = {"1": "L", "L": "L", "RGB": "RGB", "RGBA": "RGBA", "CMYK": "RGB",
 def read_image(path: str | os.PathLike) -> np.ndarray:
     """Read an image file as a ``uint8`` array ``(H, W, C)``, C in {1, 3, 4}."""
     path = Path(path)
-    if path.is_dir():
-        raise ImageError(f"{path}: is a folder, not an image file")
-    if not path.exists():
-        raise ImageError(f"{path}: no such file")
-    if not path.is_file():  # /dev/zero, a FIFO, a socket: reading would never end or block
-        raise ImageError(f"{path}: is not a regular file")
+    with _refused_by_the_system(path):
+        if path.is_dir():
+            raise ImageError(f"{path}: is a folder, not an image file")
+        if not path.exists():
+            raise ImageError(f"{path}: no such file")
+        if not path.is_file():  # /dev/zero, a FIFO, a socket: reading would never end or block
+            raise ImageError(f"{path}: is not a regular file")
     try:
         im = _decode(path)
     except PermissionError:
@@ -63,6 +65,16 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: corrupt or truncated image ({err})") from None
     array = np.asarray(im, dtype=np.uint8)
     return array[:, :, None] if array.ndim == 2 else array
+
+
+@contextlib.contextmanager
+def _refused_by_the_system(path: Path):
+    """An ``OSError`` of the block, such as a name too long for the file system (which
+    ``Path.exists`` raises rather than answer), as a one-line :class:`ImageError`."""
+    try:
+        yield
+    except OSError as err:
+        raise ImageError(f"{path}: cannot be read ({err.strerror or err})") from None
 
 
 def _decode(path: Path) -> Image.Image:
@@ -217,12 +229,13 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """The image files of a folder (by extension), sorted by name."""
     folder = Path(folder)
-    if folder.is_file():
-        raise ImageError(f"{folder}: is a file; give the folder that holds the images")
-    if not folder.is_dir():
-        raise ImageError(f"{folder}: no such folder")
     suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    with _refused_by_the_system(folder):
+        if folder.is_file():
+            raise ImageError(f"{folder}: is a file; give the folder that holds the images")
+        if not folder.is_dir():
+            raise ImageError(f"{folder}: no such folder")
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
     if not files:
         raise ImageError(f"{folder}: no images (.png, .jpg, .bmp, ...) in this folder")
     return files
