@@ -44,8 +44,8 @@ def load_state(folder: str | os.PathLike, fingerprint: str,
     path = Path(folder) / STATE_FILE
     meta, arrays = read_state(path)
     if meta.get("fingerprint") != fingerprint:
-        raise ZooError(f"{path} is the saved state of another fit ({differs}); delete it, "
-                       "or write the result elsewhere")
+        raise ZooError(f"{path} is the saved state of another fit ({differs}); run the same "
+                       "command with --restart to discard it, or write the result elsewhere")
     return meta, arrays
 
 
