@@ -324,6 +324,8 @@ OUTPUTS = {"out", "output", "json", "eyes", "state"}
 
 LONG = "x" * 300 + ".png"
 """A file name longer than file systems allow (255 bytes): not "missing", ENAMETOOLONG."""
+NEAR_LONG = "y" * 248 + ".png"
+"""A file name file systems allow, but not with ``_fit_state`` (a fit's saved state) added."""
 
 
 class Workspace:
@@ -357,7 +359,7 @@ class Workspace:
         self.inputs = [str(root / n) for n in ("photo.png", "photo.jpg", "gray.png", "rgba.png",
                                                "mask.png", "tiny.png", "photos", LONG)]
         self.outputs = [str(root / n) for n in ("out.png", "out.jpg", "out.tflite", "out.json",
-                                                "run", "new/dir/out.png", LONG)]
+                                                "run", "new/dir/out.png", LONG, NEAR_LONG)]
 
 
 @pytest.fixture(scope="module")
@@ -479,6 +481,12 @@ FOUND = {
         ["upscale", LONG, "out.png"], "zoo: error"),
     "a name too long for the file system: OSError in list_images": (
         ["eval", "vdsr", "--data", LONG], "zoo: error"),
+    "an output name too long: passed the checks, OSError in zoo.fit_state": (
+        ["dip", "denoise", "photo.png", "--out", LONG], "zoo: error"),
+    "a result's name that fits, its fit state's not: OSError in zoo.fit_state": (
+        ["texture", "photo.png", "--size", "16", "--out", NEAR_LONG], "zoo: error"),
+    "a run folder's name too long: passed the checks, OSError in the recipe's mkdir": (
+        ["train", "deepwarp", "--out", LONG], "zoo: error"),
 }
 """What the fuzzers found, kept as examples: ``{what: (argv, outcome)}`` (in the workspace)."""
 

@@ -48,6 +48,7 @@ def check_folder(path, files=()) -> None:
     be written, or whose ``files`` (names inside it the command writes) are read-only."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise ZooError(f"{path}: is a file, not a folder")
+    check_name_lengths(path)
     check_creatable(path, path)
     for name in files:
         check_not_read_only(os.path.join(path, name))
@@ -67,6 +68,7 @@ def check_writable(path, inputs=()) -> None:
             raise ZooError(f"{path}: cannot be written (permission denied)")
         return
     check_not_read_only(path)
+    check_name_lengths(path)
     check_creatable(os.path.dirname(os.path.realpath(path)), path)  # a link's target's folder
 
 
@@ -90,6 +92,22 @@ def check_snapshots(out, every: int) -> None:
     for name in names:
         if pattern.match(name):
             check_not_read_only(out.with_name(name))
+
+
+def check_name_lengths(path) -> None:
+    """Refuse a path with a name longer than its file system allows (255 bytes, mostly):
+    ``os.path.exists`` calls it missing, and writing it fails only after the work."""
+    existing = os.path.abspath(path)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    try:
+        limit = os.pathconf(existing, "PC_NAME_MAX")
+    except (OSError, ValueError):  # a system that does not say
+        return
+    longest = max(len(os.fsencode(name)) for name in Path(os.path.abspath(path)).parts)
+    if longest > limit:
+        raise ZooError(f"{path}: cannot be written, a name in it is {longest} bytes long, more "
+                       f"than the {limit} its file system allows")
 
 
 def check_creatable(folder, shown) -> None:
