@@ -487,6 +487,14 @@ FOUND = {
         ["texture", "photo.png", "--size", "16", "--out", NEAR_LONG], "zoo: error"),
     "a run folder's name too long: passed the checks, OSError in the recipe's mkdir": (
         ["train", "deepwarp", "--out", LONG], "zoo: error"),
+    "a name too long: OSError in the LiteRT loader": (
+        ["eval", "vdsr", "--data", "photos", "--tflite", LONG], "zoo: error"),
+    "a name too long: OSError in check_weights_file": (
+        ["train", "vdsr", "--data", "photos", "--out", "run", "--init-weights", LONG],
+        "zoo: error"),
+    "a name too long: OSError in the image sources": (
+        ["train", "texture_nets", "--texture", "photo.png", "--content", LONG, "--out", "run"],
+        "zoo: error"),
 }
 """What the fuzzers found, kept as examples: ``{what: (argv, outcome)}`` (in the workspace)."""
 

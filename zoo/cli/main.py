@@ -26,6 +26,7 @@ examples:
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
 
 from zoo.cli.helptext import show_defaults
@@ -55,6 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except MemoryError as err:  # e.g. numpy's "Unable to allocate 7.5 GiB for an array ..."
         print(f"zoo: error: out of memory{': ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        if err.errno != errno.ENAMETOOLONG:
+            raise
+        print(f"zoo: error: {err.filename}: {err.strerror}", file=sys.stderr)
         return 2
 
 
