@@ -194,7 +194,6 @@ NUMBERS = ("0", "-0", "1", "-1", "2", "3", "4", "8", "16", "17", "256", "0.5", "
            "1e308", "-1e308", "1e309", "5e-324", "nan", "NaN", "-nan", "inf", "-inf", "Infinity",
            " 3 ", "1_0", "0x10", "9" * 40, "-" + "9" * 40, "9" * 5000, "2,3,4", "2,,3", ",",
            "1,0.7,0.5", "0,1", "", "-", "--", "=")
-VALID_NUMBERS = ("1", "2", "3", "4", "8", "16", "64", "256", "0", "0.5", "0.02", "2,3")
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=12)
 
 
@@ -381,17 +380,27 @@ def before_the_work(cli, workspace):
 
 
 def values(action: argparse.Action, workspace: Workspace):
-    """Values of one option or positional (its choices, numbers, inputs or outputs), three
-    times in four one that is likely valid."""
+    """Values of one option or positional (its choices, numbers, inputs or outputs), seven
+    times in eight one that its type accepts."""
     if action.choices:
         anything = TEXT
         valid = st.sampled_from(sorted(map(str, action.choices)))
     elif action.type is not None:
-        anything, valid = st.sampled_from(NUMBERS), st.sampled_from(VALID_NUMBERS)
+        anything = st.sampled_from(NUMBERS)
+        valid = st.sampled_from([v for v in NUMBERS if accepts(action, v)] or NUMBERS)
     else:
         anything = st.sampled_from(workspace.paths)
         valid = st.sampled_from(workspace.outputs if action.dest in OUTPUTS else workspace.inputs)
-    return st.one_of(valid, valid, valid, anything)
+    return st.sampled_from((valid,) * 7 + (anything,)).flatmap(lambda strategy: strategy)
+
+
+def accepts(action: argparse.Action, text: str) -> bool:
+    """Whether the option's type takes ``text``."""
+    try:
+        action.type(text)
+    except (argparse.ArgumentTypeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def occurrence(action: argparse.Action, workspace: Workspace):
