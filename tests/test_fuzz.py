@@ -11,12 +11,14 @@ database written) and bounded (``max_examples``): the whole file takes well unde
   sane shape, or a one-line :class:`ZooError`.
 * ``zoo``'s parser on random argument lists for every command, of its real option names and
   random tokens (nan, inf, -0, 1e308, huge integers, empty strings, unicode, paths): a
-  namespace, or argparse's usage error (exit status 2, one ``error:`` line).
+  namespace, or argparse's usage error (exit status 2, one ``error:`` line); every option's
+  type on any text, line breaks included: a value or a one-line refusal.
 * ``main(argv)`` on plausible argument lists for every command, with the heavy work (models,
   training, fitting, the demo) replaced by :class:`Reached`: only that, a result, or a
-  one-line ``zoo: error:`` comes out.
+  one-line ``zoo: error:`` comes out (and within 20 s: a check that hangs fails).
 
-Decompression bombs (a small file whose header claims a huge image) are tested at the end.
+What they found is kept as examples (:data:`FOUND`). Decompression bombs (a small file whose
+header claims a huge image) are tested at the end.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ FUZZ = dict(derandomize=True, database=None, deadline=None, print_blob=False,
 
 
 def assert_one_line(message: str) -> None:
+    """``message`` is one line of text (a trailing line break aside)."""
     assert message.strip() and len(message.strip().splitlines()) == 1, message
 
 
@@ -270,7 +273,7 @@ def random_tokens(parser: argparse.ArgumentParser, paths: list[str]):
     """Tokens for ``parser``: its options (alone or ``--opt=value``), choices, numbers, text."""
     names = st.sampled_from(option_names(parser) or ["--x"])
     value = st.one_of(st.sampled_from(NUMBERS), TEXT, st.sampled_from(paths))
-    return st.one_of(names, names, st.builds("{}={}".format, names, value), value,
+    return st.one_of(names, st.builds("{}={}".format, names, value), value,
                      st.sampled_from(choices(parser) or ["x"]))
 
 
