@@ -199,8 +199,7 @@ def restore(folder: Path, model: keras.Model) -> Progress | None:
         except LOAD_ERRORS:
             pass
         else:
-            with atomic_path(latest) as part:
-                shutil.copyfile(previous, part)
+            _link_or_copy(previous, latest)
             print(f"note: the last checkpoint in {folder} did not load "
                   f"({summarize(failure, 120)}); resumed from the one before it")
             return progress

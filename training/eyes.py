@@ -38,8 +38,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from zoo.models.deepwarp.eyes import (LANDMARK_NAMES, MAX_ANGLE, NUM_LANDMARKS, PATCH_SIZE,
-                                      anchor_maps, box_landmarks, crop_eye, eye_box)
+from zoo.models.deepwarp.eyes import (  # noqa: F401 - also read here, as eyes.anchor_maps
+    LANDMARK_NAMES, MAX_ANGLE, NUM_LANDMARKS, PATCH_SIZE, anchor_maps, box_landmarks, crop_eye,
+    eye_box)
 
 EYEBALL = 0.40  # eyeball radius / corner distance: 12 mm / ~30 mm palpebral fissure
 UPPER_LID_FOLLOW = 0.8  # upper-lid shift per unit of the iris's vertical shift

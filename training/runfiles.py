@@ -30,11 +30,6 @@ RUN_FILES = ("config.json", METRICS, CARD, FINAL, f"{CHECKPOINTS}/{LATEST}",
 """The files of a run folder that a run writes over: refused read-only before any work."""
 
 
-def write_atomically(path: str | Path, text: str) -> None:
-    """``text`` as the whole of ``path``, written beside and renamed (:mod:`zoo.atomic`)."""
-    write_text(path, text)
-
-
 def check_config(out_dir: Path, config: dict, say: bool = True) -> dict:
     """``config`` as JSON keeps it (a tuple is the list read back), checked against the run's.
 
@@ -84,7 +79,7 @@ def _model_label(config: dict) -> str:
 
 def write_config(out_dir: Path, config: dict) -> None:
     """Save the recipe as ``RUN_DIR/config.json`` (atomically)."""
-    write_atomically(Path(out_dir) / "config.json", json.dumps(config, indent=2, default=str))
+    write_text(Path(out_dir) / "config.json", json.dumps(config, indent=2, default=str))
 
 
 def keep_metrics_before(out_dir: Path, epoch: int) -> None:
@@ -177,7 +172,7 @@ def write_card(out_dir: Path, run, config: dict | None, replicas: int, wall_s: f
              f"## Last epoch's metrics (epoch {int(float(metrics.get('epoch', -1))) + 1})", "",
              *_table({k: v for k, v in metrics.items() if k != "epoch" and v != "NA"}), "",
              "## Config (config.json)", "", *_table(config), ""]
-    write_atomically(Path(out_dir) / CARD, "\n".join(lines))
+    write_text(Path(out_dir) / CARD, "\n".join(lines))
 
 
 def _table(values: dict) -> list[str]:

@@ -37,10 +37,9 @@ import numpy as np
 from PIL import Image
 
 from zoo.errors import ImageError, ZooError, summarize
-from zoo.image.io import as_rgb, list_images, read_image
+from zoo.image.io import READ_SUFFIXES, as_rgb, list_images, read_image
 
 TFDS_PREFIX = "tfds:"
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 # The listed formats tf.io.decode_image reads (list_images also lists .tif and .webp).
 TF_DECODES = (".jpg", ".jpeg", ".png", ".bmp")
 # The image feature of TFDS data sets whose images are not called "image".
@@ -141,7 +140,7 @@ def _resolve_files(text: str) -> list[Path]:
     if path.is_dir():
         return list_images(path)  # its one-line errors: no images in this folder
     if path.is_file():
-        return [path] if path.suffix.lower() in IMAGE_SUFFIXES else _list_file(path)
+        return [path] if path.suffix.lower() in READ_SUFFIXES else _list_file(path)
     if glob.has_magic(text):
         return _glob(text)
     raise SourceError(f"{text}: no such folder, file or image list")
@@ -150,7 +149,7 @@ def _resolve_files(text: str) -> list[Path]:
 def _glob(pattern: str) -> list[Path]:
     """The image files ``pattern`` matches, sorted."""
     matches = sorted(Path(p) for p in glob.glob(os.path.expanduser(pattern), recursive=True))
-    files = [p for p in matches if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
+    files = [p for p in matches if p.is_file() and p.suffix.lower() in READ_SUFFIXES]
     if not files:
         found = f" ({len(matches)} matches, none an image file)" if matches else ""
         raise SourceError(f"{pattern}: no image files match{found}")

@@ -50,11 +50,11 @@ from zoo.image.io import as_rgb01, read_image
 from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, VGG16, VGG19, RandomMultiscale)
-from zoo.models.texture_nets.generator import TextureNetwork, generator_inputs, make_noise, sample
+from zoo.models.texture_nets.generator import TextureNetwork, make_noise, sample
 from zoo.options import COUNT, NON_NEGATIVE, POSITIVE, option
 
 from . import sources
-from .runs import Run, final_weights, run_config, run_dir
+from .runs import Run, final_weights, run_config
 from .trainer import fit, writes_files
 
 GRAM_NORMALIZATION = "positions"

@@ -226,16 +226,19 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+READ_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
+"""The extensions of the files the zoo takes as images (folders, globs, list files)."""
+
+
 def list_images(folder: str | os.PathLike) -> list[Path]:
     """The image files of a folder (by extension), sorted by name."""
     folder = Path(folder)
-    suffixes = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif"}
     with _refused_by_the_system(folder):
         if folder.is_file():
             raise ImageError(f"{folder}: is a file; give the folder that holds the images")
         if not folder.is_dir():
             raise ImageError(f"{folder}: no such folder")
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in READ_SUFFIXES)
     if not files:
         raise ImageError(f"{folder}: no images (.png, .jpg, .bmp, ...) in this folder")
     return files

@@ -8,8 +8,6 @@ set (calibrating on Set5 would flatter the int8 figures on Set5).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 from zoo.errors import ImageError
