@@ -75,16 +75,6 @@ def check_gatys(what: str, size: tuple[int, int], option: str = "--size") -> Non
     check_memory(what, needed, f"use a smaller {option} (at most about {side} here)")
 
 
-def fit_side(shape, side: int | None) -> tuple[int, int]:
-    """``(H, W)`` of ``shape`` scaled so that the longer side is ``side`` (None: as is), as
-    ``zoo.models.texture_nets.gatys.fit_side`` (which loads Keras) does."""
-    h, w = shape[:2]
-    if not side:
-        return h, w
-    scale = side / max(h, w)
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
 def check_levels(levels: int | None, size: tuple[int, int]) -> None:
     """``levels`` coarse-to-fine levels of ``size`` (H, W), each half the next, keep the
     coarsest at :data:`SMALLEST_LEVEL` pixels a side or more."""

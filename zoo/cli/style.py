@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoo.cli.checks import check_output, check_snapshots, check_writable
 from zoo.cli.fitting import gatys_options, gatys_run, state_dir
-from zoo.cli.limits import check_gatys, check_levels, fit_side
+from zoo.cli.limits import check_gatys, check_levels
 from zoo.errors import ZooError
 from zoo.options import NON_NEGATIVE, integer
 
@@ -64,6 +64,8 @@ def check_weights(content_weight: float, style_weight: float | None) -> None:
 def check_sizes(args, content_shape, style_shape) -> None:
     """The output (and the style image, resized as the fit does) fits in memory, and its
     coarsest level is not below the smallest size."""
+    from zoo.image.resize import fit_side
+
     out = fit_side(content_shape, args.size)
     check_levels(args.levels, out)
     what = f"--size {args.size}" if args.size else f"the {out[1]}x{out[0]} content image"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoo.cli.checks import check_output, check_snapshots, check_writable
 from zoo.cli.fitting import gatys_options, gatys_run, state_dir
-from zoo.cli.limits import check_gatys, check_levels, fit_side
+from zoo.cli.limits import check_gatys, check_levels
 from zoo.options import integer
 
 
@@ -33,6 +33,8 @@ def run(args):
     check_gatys(f"--size {args.size}", size)
     state_dir(args)
     exemplar = read_image(args.source)
+    from zoo.image.resize import fit_side
+
     if args.exemplar_size:
         check_gatys(f"--exemplar-size {args.exemplar_size}",
                     fit_side(exemplar.shape, args.exemplar_size), "--exemplar-size")

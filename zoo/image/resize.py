@@ -80,6 +80,15 @@ def output_size(size: tuple[int, int], scale: float) -> tuple[int, int]:
     return tuple(int(math.ceil(scale * n - 1e-9)) for n in size)
 
 
+def fit_side(shape, side: int | None) -> tuple[int, int]:
+    """``(H, W)`` of ``shape`` scaled so that the longer side is ``side`` (unchanged for None)."""
+    h, w = shape[:2]
+    if not side:
+        return h, w
+    scale = side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def imresize(image: np.ndarray, scale: float | None = None,
              output_shape: tuple[int, int] | None = None,
              antialiasing: bool = True) -> np.ndarray:

@@ -60,6 +60,7 @@ from keras import ops
 
 from zoo.errors import ZooError
 from zoo.image import as_rgb01, imresize, rgb2ycbcr, ycbcr2rgb
+from zoo.image.resize import fit_side
 from zoo.layers.statistics import content_loss, gram_matrices, style_loss
 from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
                                    GATYS_TEXTURE_LAYERS, IMAGENET_WEIGHTS, VGG19,
@@ -134,15 +135,6 @@ def resize_to(image: np.ndarray, size) -> np.ndarray:
     if image.shape[:2] == size:
         return image
     return np.clip(imresize(image, output_shape=size), 0.0, 1.0).astype(np.float32)
-
-
-def fit_side(shape, side: int | None) -> tuple[int, int]:
-    """``(H, W)`` scaled so that the longer side is ``side`` (unchanged for None)."""
-    h, w = shape[:2]
-    if not side:
-        return h, w
-    scale = side / max(h, w)
-    return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 def _scaled(image: np.ndarray, factor: float) -> np.ndarray:
