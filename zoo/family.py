@@ -61,10 +61,15 @@ class ExportSpec:
     (``None``: dynamic); ``calibration_images`` says, where the family calibrates on
     images, what ``--calibration`` is for (``uses_images(model)`` decides per model);
     ``report(model, phone, tflite_bytes, inputs, target)`` adds task figures.
+    ``metadata(model)`` gives what an app needs beyond the tensor shapes (value ranges,
+    normalization, layout, size multiple; :mod:`zoo.export.metadata` writes it beside
+    the ``.tflite``). ``parts`` splits a family into several phone models, one
+    ``.tflite`` each, named ``OUT_<part>.tflite`` (AdaIN: a style encoder run once per
+    style, a stylizer run per frame); each part is an ``ExportSpec`` of its own.
     """
 
-    calibration: str
-    validation: str
+    calibration: str | None = None
+    validation: str | None = None
     phone_model: str | None = None
     float_ops: tuple[str, ...] = ()
     fixed_shape: tuple[int, int] | None = None
@@ -72,6 +77,8 @@ class ExportSpec:
     uses_images: str | None = None
     report: str | None = None
     warn_below_psnr: float = 30.0  # dB against Keras; measured int8: DeepWarp 33, texture 11
+    metadata: str | None = None
+    parts: Mapping[str, "ExportSpec"] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
