@@ -14,7 +14,9 @@ from pathlib import Path
 from zoo.family import ExportSpec, resolve
 from zoo.models import families
 
-from .tflite import ExportError, to_tflite, validate, write_tflite
+from .metadata import build_metadata, write_metadata
+from .tflite import (ExportError, fit_to_shape, fixed_dims, to_tflite, validate,
+                     write_tflite)
 
 
 def export_spec(family: str) -> ExportSpec:
@@ -37,37 +39,79 @@ def uses_images(family: str, model) -> bool:
     return spec.uses_images is None or bool(resolve(spec.uses_images)(model))
 
 
-def phone_model(family: str, model):
-    """The graph a phone runs (for DeepWarp: landmarks in, anchor maps computed inside)."""
+def parts(family: str) -> dict[str, ExportSpec]:
+    """``{part: spec}``: the phone models of ``family``, one ``.tflite`` each; a family that
+    is not split has one part, named ``""``."""
     spec = export_spec(family)
+    return dict(spec.parts) if spec.parts else {"": spec}
+
+
+def part_path(out: str | Path, part: str) -> Path:
+    """Where part ``part`` goes: ``OUT`` itself, or ``OUT_<part>.tflite`` beside it."""
+    out = Path(out)
+    return out if not part else out.with_name(f"{out.stem}_{part}{out.suffix}")
+
+
+def phone_model(family: str, model, spec: ExportSpec | None = None):
+    """The graph a phone runs (for DeepWarp: landmarks in, anchor maps computed inside)."""
+    spec = spec or export_spec(family)
     return resolve(spec.phone_model)(model) if spec.phone_model else model
 
 
-def family_tflite(family: str, model, quantize: str, images=None, size: int | None = None
+def _size(size, shape):
+    """The size the family's data functions are asked for: the fixed ``shape`` where given
+    (its side where square, as the families' ``size: int`` expects), else ``size``."""
+    if shape is None:
+        return size
+    return shape[0] if shape[0] == shape[1] else tuple(shape)
+
+
+def family_tflite(family: str, model, quantize: str, images=None, size: int | None = None,
+                  shape: tuple[int, int] | None = None, spec: ExportSpec | None = None
                   ) -> bytes:
     """The ``.tflite`` bytes of ``model``'s phone graph in mode ``quantize``: int8 calibrated on
-    the family's representative data, with its ``float_ops`` left in float."""
-    spec = export_spec(family)
-    calibration = (resolve(spec.calibration)(model, images, size) if quantize == "int8"
-                   else None)
-    return to_tflite(phone_model(family, model), quantize, calibration,
-                     float_ops=spec.float_ops if quantize == "int8" else ())
+    the family's representative data, with its ``float_ops`` left in float; ``shape`` fixes
+    every dimension (batch 1, that image size)."""
+    spec = spec or export_spec(family)
+    calibration = (resolve(spec.calibration)(model, images, _size(size, shape))
+                   if quantize == "int8" else None)
+    return to_tflite(phone_model(family, model, spec), quantize, calibration,
+                     float_ops=spec.float_ops if quantize == "int8" else (), shape=shape)
 
 
 def export_model(family: str, model, quantize: str, out: str | Path, images=None,
-                 size: int | None = None) -> dict:
-    """Convert ``model`` of ``family`` in mode ``quantize``, write ``out``, compare with Keras.
+                 size: int | None = None, shape: tuple[int, int] | None = None,
+                 weights: str = "") -> dict:
+    """Convert ``model`` of ``family`` in mode ``quantize``, write ``out`` and its metadata JSON
+    (:mod:`zoo.export.metadata`), compare with Keras.
 
     ``images`` is a folder for calibration and validation where the family takes one;
-    ``size`` the validation (and calibration) side where the family's inputs have none.
-    Returns ``{"bytes", "max_abs", "mean_abs", "psnr", ...}`` and the family's own figures.
+    ``size`` the validation (and calibration) side where the family's inputs have none;
+    ``shape`` a fixed (height, width). Returns ``{"bytes", "max_abs", "mean_abs", "psnr",
+    "path", "metadata", ...}`` and the family's own figures; a family made of parts
+    returns ``{part: that dict}`` (files ``OUT_<part>.tflite``).
     """
-    spec = export_spec(family)
-    phone = phone_model(family, model)
-    data = family_tflite(family, model, quantize, images, size)
+    reports = {part: _export_part(family, model, quantize, part_path(out, part), spec, images,
+                                  size, shape, weights)
+               for part, spec in parts(family).items()}
+    return reports[""] if "" in reports else reports
+
+
+def _export_part(family, model, quantize, out, spec, images, size, shape, weights) -> dict:
+    phone = phone_model(family, model, spec)
+    data = family_tflite(family, model, quantize, images, size, shape, spec)
     write_tflite(data, out)
-    inputs, target = resolve(spec.validation)(model, images, size)
-    report = {"bytes": len(data), **validate(phone, data, inputs, target)}
+    inputs, target = resolve(spec.validation)(model, images, _size(size, shape))
+    if shape:
+        inputs = fit_to_shape(inputs if isinstance(inputs, (list, tuple)) else [inputs],
+                              [type("Spec", (), {"shape": fixed_dims(t.shape, shape)})
+                               for t in phone.inputs])
+        inputs = inputs if len(inputs) > 1 else inputs[0]
+        target = None  # the family's targets are for its own sizes
+    report = {"bytes": len(data), "path": str(out), **validate(phone, data, inputs, target)}
     if spec.report and target is not None:
         report.update(resolve(spec.report)(model, inputs, target))
+    described = resolve(spec.metadata)(model) if spec.metadata else None
+    meta = build_metadata(data, out, family, weights, quantize, shape, described, report)
+    report["metadata"] = str(write_metadata(meta, out))
     return report

@@ -51,10 +51,30 @@ def _tensorflow():
     return tf
 
 
-def _input_specs(tf, model) -> list:
-    """One ``TensorSpec`` per model input, batch left dynamic (and any size Keras left open)."""
-    return [tf.TensorSpec([None, *tensor.shape[1:]], tf.float32, name=_input_name(tensor, i))
+def _input_specs(tf, model, shape: tuple[int, int] | None = None) -> list:
+    """One ``TensorSpec`` per model input: batch and any size Keras left open dynamic, or,
+    with ``shape``, every dimension fixed (batch 1, open image sides ``shape``)."""
+    return [tf.TensorSpec(fixed_dims(tensor.shape, shape) if shape else
+                          [None, *tensor.shape[1:]], tf.float32, name=_input_name(tensor, i))
             for i, tensor in enumerate(model.inputs)]
+
+
+def fixed_dims(dims, shape: tuple[int, int]) -> list[int]:
+    """``(B, H, W, C)`` with batch 1 and the open sides of an image input set to ``shape``."""
+    dims = list(dims)
+    if None in dims[3:] or None in dims[1:] and len(dims) != 4:
+        raise ExportError(f"a fixed shape needs the other dimensions known, got {tuple(dims)}")
+    if len(dims) == 4:
+        dims[1:3] = [s if d is None else d for d, s in zip(dims[1:3], shape)]
+    return [1, *dims[1:]]
+
+
+def parse_shape(text: str) -> tuple[int, int]:
+    """``"384x256"`` -> ``(384, 256)`` (height x width); one-line error otherwise."""
+    parts = text.lower().split("x")
+    if len(parts) != 2 or not all(p.isdigit() and 0 < int(p) <= 8192 for p in parts):
+        raise ZooError(f"--shape {text!r}: give HEIGHTxWIDTH, e.g. 384x384 (1 to 8192 each)")
+    return int(parts[0]), int(parts[1])
 
 
 def _input_name(tensor, index: int) -> str:
@@ -64,19 +84,21 @@ def _input_name(tensor, index: int) -> str:
 
 
 def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = None,
-              float_ops: tuple[str, ...] = ()) -> bytes:
+              float_ops: tuple[str, ...] = (), shape: tuple[int, int] | None = None) -> bytes:
     """Convert a Keras model; ``calibration`` yields input batches (needed for ``int8``).
 
     A model with several inputs is exported with one named input each (the Keras
     input names); its calibration items are lists of arrays, in the model's input
     order. ``float_ops`` (TFLite op types, e.g. ``("ADD",)``) stay in float in an
     ``int8`` model: selective quantization through TensorFlow's quantization
-    debugger, still builtin ops only.
+    debugger, still builtin ops only. ``shape`` (height, width) fixes every dimension:
+    batch 1 and that image size, as runtimes that refuse dynamic dimensions need
+    (LiteRT.js in the browser); it also drops the SHAPE arithmetic of a dynamic graph.
     """
     tf = _tensorflow()
     if quantize not in QUANTIZATIONS:
         raise ExportError(f"unknown quantization {quantize!r}; use one of {', '.join(QUANTIZATIONS)}")
-    specs = _input_specs(tf, model)
+    specs = _input_specs(tf, model, shape)
 
     @tf.function(input_signature=specs, autograph=False)
     def serve(*inputs):
@@ -98,6 +120,8 @@ def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = N
         batches = list(calibration)
         if not batches:
             raise ExportError("the calibration set is empty")
+        if shape:
+            batches = [fit_to_shape(_as_list(b), specs) for b in batches]
         converter.representative_dataset = lambda: (_as_list(b) for b in batches)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -217,6 +241,34 @@ class LiteModel:
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index)
 
+    @property
+    def fixed(self) -> bool:
+        """Whether every input dimension is fixed (exported with ``--shape``)."""
+        return all(-1 not in d["shape_signature"] for d in self.inputs)
+
+    def each(self, *inputs) -> np.ndarray:
+        """Like calling it, but a fixed-shape model (batch 1) runs the examples one by one."""
+        if not self.fixed:
+            return self(*inputs)
+        n = len(np.asarray(inputs[0]))
+        return np.concatenate([self(*[np.asarray(x)[i:i + 1] for x in inputs]) for i in range(n)])
+
+
+def fit_to_shape(arrays: list[np.ndarray], specs) -> list[np.ndarray]:
+    """Each example batch of ``arrays`` resized (bilinear) to its fixed spec's image size,
+    one example per batch (calibration and validation data made for dynamic sizes)."""
+    fitted = []
+    for array, spec in zip(arrays, specs):
+        dims = list(spec.shape)
+        array = np.asarray(array, np.float32)
+        if array.ndim == 4 and tuple(array.shape[1:3]) != tuple(dims[1:3]):
+            from keras import ops
+
+            array = np.asarray(ops.image.resize(array, tuple(dims[1:3]), interpolation="bilinear"),
+                               np.float32)
+        fitted.append(array)
+    return fitted
+
 
 def tflite_predictor(tflite: bytes | str | Path, threads: int = 2):
     """A ``(H, W) -> (H, W)`` function for one-channel image models such as VDSR."""
@@ -232,7 +284,7 @@ def validate(model, tflite: bytes, sample: np.ndarray, target: np.ndarray | None
 
     expected = np.asarray(ops.convert_to_numpy(model(sample, training=False)), np.float64)
     inputs = sample if isinstance(sample, (list, tuple)) else [sample]
-    actual = LiteModel(tflite)(*inputs).astype(np.float64)
+    actual = LiteModel(tflite).each(*inputs).astype(np.float64)
     diff = np.abs(expected - actual)
     mse = float(np.mean(diff**2))
     report = {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),

@@ -176,3 +176,54 @@ def test_calibration_folder_is_checked_and_refused_where_unused(tmp_path, capsys
                  str(tmp_path / "photos")]) == 2
     assert "--calibration: deepwarp takes no images" in capsys.readouterr().err
     assert not (tmp_path / "x.tflite").exists()
+
+
+def test_a_fixed_shape_fixes_every_dimension_and_keeps_the_numbers(model, calibration, rng):
+    from zoo.export.tflite import fixed_dims, parse_shape
+
+    assert parse_shape("96x128") == (96, 128)
+    assert fixed_dims((None, None, None, 3), (96, 128)) == [1, 96, 128, 3]
+    assert fixed_dims((None, 1, 1, 1024), (96, 128)) == [1, 1, 1, 1024]  # a statistics input
+    dynamic = to_tflite(model, "float32")
+    fixed = to_tflite(model, "float32", shape=(40, 56))
+    lite = LiteModel(fixed)
+    assert lite.fixed and not LiteModel(dynamic).fixed
+    assert [list(d["shape_signature"]) for d in lite.inputs] == [[1, 40, 56, 1]]
+    assert "SHAPE" not in op_names(fixed)
+    sample = rng.random((3, 40, 56, 1), dtype=np.float32)  # run one by one, batch 1 each
+    report = validate(model, fixed, sample)
+    assert report["max_abs"] < TOLERANCE["float32"], report
+    fixed_int8 = to_tflite(model, "int8", calibration, shape=(40, 56))  # 48x48 data resized
+    assert validate(model, fixed_int8, sample)["max_abs"] < TOLERANCE["int8"]
+
+
+@pytest.mark.parametrize("text", ["384", "0x10", "10x", "axb", "99999x4"])
+def test_a_bad_shape_is_one_line(text):
+    from zoo.errors import ZooError
+    from zoo.export.tflite import parse_shape
+
+    with pytest.raises(ZooError, match="HEIGHTxWIDTH"):
+        parse_shape(text)
+
+
+def test_export_writes_the_metadata_json_beside_the_tflite(tmp_path):
+    import hashlib
+    import json
+
+    from conftest import run_zoo
+
+    out = tmp_path / "v.tflite"
+    result = run_zoo("export", "vdsr", "--quantize", "float16", "--shape", "64x80",
+                     "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((tmp_path / "v.json").read_text())
+    data = out.read_bytes()
+    assert meta["sha256"] == hashlib.sha256(data).hexdigest() and meta["bytes"] == len(data)
+    assert meta["fixed_shape"] == [64, 80] and meta["quantization"] == "float16"
+    assert meta["inputs"][0]["shape_signature"] == [1, 64, 80, 1]
+    assert meta["outputs"][0]["shape"] == [1, 64, 80, 1]
+    assert meta["validation"]["psnr"] > 60
+    assert meta["weights"] == "vdsr_port_pytorch_vdsr"
+    bad = run_zoo("export", "vdsr", "--shape", "64", "--out", str(tmp_path / "w.tflite"))
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
+    assert not (tmp_path / "w.tflite").exists()

@@ -29,6 +29,9 @@ def add_parser(commands):
                    help="calibration and validation side of a model whose inputs have no fixed "
                         "size (a texture generator's: a multiple of 2^(K-1); the .tflite itself "
                         "takes any such size)")
+    p.add_argument("--shape", metavar="HxW", help=(
+        "fix every dimension: batch 1 and this image size, e.g. 384x384 (the browser runtime, "
+        "LiteRT.js, refuses dynamic dimensions; default: dynamic, or the family's own)"))
     p.set_defaults(run=run)
 
 
@@ -50,6 +53,8 @@ def run(args):
     import zoo
 
     check_output(args.out, (".tflite",), inputs=[args.weights])
+    _check_outputs(args)
+    shape = _shape(args)
     _check_preset(args.model, args.preset)
     if args.calibration:
         from zoo.image import list_images
@@ -65,8 +70,37 @@ def run(args):
           + (", calibrated: up to a minute on 2 cores)" if args.quantize == "int8" else ")"),
           flush=True)
     report = export_model(args.model, model, args.quantize, args.out, args.calibration,
-                          args.size)
-    _print_report(args, report, export_spec(args.model).warn_below_psnr)
+                          args.size, shape or export_spec(args.model).fixed_shape,
+                          weights=args.weights or args.preset or _default_preset(args.model))
+    reports = report if "bytes" not in report else {"": report}
+    for part, figures in reports.items():
+        _print_report(args, figures, export_spec(args.model).warn_below_psnr)
+
+
+def _default_preset(family: str) -> str:
+    from zoo.weights import registry
+
+    return registry.presets(family)[0].name
+
+
+def _check_outputs(args) -> None:
+    """Every file the export writes (each part's ``.tflite`` and its ``.json``) writable,
+    before any work."""
+    from zoo.export.family import part_path, parts
+    from zoo.export.metadata import metadata_path
+
+    for part in parts(args.model):
+        path = part_path(args.out, part)
+        check_output(path, (".tflite",), inputs=[args.weights])
+        check_output(metadata_path(path), (".json",), inputs=[args.weights, path])
+
+
+def _shape(args):
+    if args.shape is None:
+        return None
+    from zoo.export.tflite import parse_shape
+
+    return parse_shape(args.shape)
 
 
 def _check_preset(family: str, preset: str | None) -> None:
@@ -78,7 +112,8 @@ def _check_preset(family: str, preset: str | None) -> None:
 
 
 def _print_report(args, report: dict, warn_below: float) -> None:
-    print(f"wrote {args.out} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}); "
+    print(f"wrote {report['path']} ({report['bytes'] / 1e6:.2f} MB, {args.quantize}) and "
+          f"{report['metadata']}; "
           f"against Keras: max |diff| {report['max_abs']:.4g}, mean {report['mean_abs']:.3g}, "
           f"PSNR {report['psnr']:.2f} dB")
     if "mse_tflite" in report:
