@@ -19,6 +19,7 @@ FAMILY_MODULES = [
     "zoo.models.stn",
     "zoo.models.deepwarp",
     "zoo.models.texture_nets",
+    "zoo.models.johnson",
 ]
 """The registration lines, in the order ``zoo list`` and the demo show them."""
 
