@@ -20,6 +20,7 @@ FAMILY_MODULES = [
     "zoo.models.deepwarp",
     "zoo.models.texture_nets",
     "zoo.models.johnson",
+    "zoo.models.adain",
 ]
 """The registration lines, in the order ``zoo list`` and the demo show them."""
 
