@@ -214,6 +214,9 @@ def test_phone_graphs_convert_to_builtins_and_match_keras(net, tmp_path):
     scale = np.abs(np.asarray(adain_export.style_encoder(net)(stats))).max()
     assert report["style_encoder"]["max_abs"] < 1e-6 * scale
     meta = json.loads(open(report["stylizer"]["metadata"]).read())
-    assert "style_statistics" in json.dumps(meta) and "mixing statistics" in json.dumps(meta)
+    assert "mixing statistics" in meta["notes"]
+    tensors = {t["name"]: t for t in meta["inputs"]}
+    assert tensors["alpha"]["shape"] == [1, 1, 1, 1] and tensors["content"]["value_range"] == [0, 1]
+    assert tensors["style_statistics"]["shape"] == [1, 1, 1, 1024]
     assert adain_export.stylizer(net).output.shape[-1] == 3
     assert adain_export.style_encoder(net).output.shape[-1] == 1024

@@ -97,6 +97,7 @@ class AdaINConfig:
     seed: int = option(0, cli=False)  # zoo train's --seed; also the random encoder's
 
     def __post_init__(self):
+        self.steps_per_epoch = min(self.steps_per_epoch, self.steps)  # --steps 20 runs 20
         if self.image_size % 8:
             raise ValueError(f"image_size {self.image_size} must be a multiple of 8")
 

@@ -125,7 +125,7 @@ def metadata(model) -> dict:
     """The stylizer's metadata (the inputs an app feeds it)."""
     c = channels(model)
     return {"inputs": {"content": dict(_IMAGE), "style_statistics": _statistics_tensor(c),
-                       "alpha": {"shape": "(B, 1, 1, 1)", "value_range": [0, 1],
+                       "alpha": {"layout": "(B, 1, 1, 1)", "value_range": [0, 1],
                                  "meaning": "content-style trade-off (paper Eq. 14); 1: full"}},
             "outputs": {"image": {"value_range": [0, 1], "layout": "NHWC", "color": "RGB",
                                   "normalization": "none (clipped to [0, 1])"}},
