@@ -47,6 +47,7 @@ FAMILY = Family(
                 calibration_images="content and style images to calibrate on"),
         },
     ),
+    commands=("zoo.cli.stylize",),
     custom_objects=("zoo.layers.adain", "zoo.models.adain.network"),
 )
 

@@ -128,7 +128,8 @@ def target_features(model, content, styles, weights=None, alpha: float = 1.0, ma
                     preserve_color: bool = False) -> np.ndarray:
     """The decoder's input ``(h, w, C)``: ``(1 - alpha) f(c) + alpha t`` (module docstring)."""
     content = _image(content, "content")
-    styles = [_image(s, "each style") for s in ([styles] if np.ndim(styles) == 3 else styles)]
+    one = not isinstance(styles, (list, tuple))  # one image, not a list of any sizes
+    styles = [_image(s, "each style") for s in ([styles] if one else styles)]
     if not styles:
         raise ZooError("give at least one style image")
     if preserve_color:
