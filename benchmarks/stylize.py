@@ -32,7 +32,7 @@ Systems (rows):
     last iteration callback, so tracing is excluded) times 500, the iteration count of Johnson et
     al. 2016's Table 1 row (15.86 s on a GPU); the image is after ``--gatys-iterations``.
 (d) The zoo's Johnson transform net at both widths (paper 32/64/128 and phone 8/16/32, issue item
-    5) and AdaIN, in Keras (TensorFlow backend, ``predict_on_batch``, batch 1) and as TFLite
+    5) and AdaIN (its phone graph ``stylizer``; style statistics cached, not timed), in Keras (TensorFlow backend, ``predict_on_batch``, batch 1) and as TFLite
     float16 and int8 (Johnson's int8 keeps the instance-norm arithmetic in float, see
     ``../shared/notes/keras3-tflite-facts.md``). Weights: ``--johnson-*``/``--adain`` (a
     ``.weights.h5`` file or a ``zoo train`` run folder; ``STYLE=`` names the style image the
@@ -41,7 +41,8 @@ Systems (rows):
     with no quality figures.
 
 Timing: ``--rounds`` rounds; in each, the systems run in a freshly shuffled order, each at every
-size one untimed warm-up call and then ``--repeats`` timed calls. A cell is the median of all
+size one untimed warm-up call and then ``--repeats`` timed calls (a call slower than
+:data:`SLOW_S` is timed once per round after the first, without a warm-up). A cell is the median of all
 timed calls in ms and, in brackets, the spread: the lowest and highest of the per-round medians.
 TFLite: ``ai_edge_litert`` with ``num_threads=--threads`` (one interpreter per size, input set and
 output read inside the timed call); ONNX Runtime: ``intra_op_num_threads=--threads``; Keras:
@@ -78,7 +79,7 @@ import os
 import random
 import statistics
 import sys
-import tempfile
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -124,6 +125,10 @@ measured 706 ms)."""
 UNTRAINED_VARIANT = {"paper": "paper", "phone": "resize"}
 """The Johnson layout timed when no weights are given: the supplement's for the paper width,
 the padded-block, nearest-upsampling one (no 40 px border to compute) for the phone width."""
+
+SLOW_S = 1.0
+"""A call slower than this (median so far) is timed once per round after the first round,
+without a warm-up: AdaIN's VGG19 encoder at 1024x1024 would otherwise take minutes."""
 
 JOHNSON_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "SUB", "MUL", "ADD", "RSQRT")
 """Ops kept in float in Johnson's int8 model: the instance-norm arithmetic (full int8 breaks it,
@@ -460,10 +465,24 @@ def calibration_images(side: int = 256, limit: int = 8) -> list[np.ndarray]:
     return images or [test_image(side)[None]]
 
 
-def keras_runner(model, make_inputs):
+def one_line(err: Exception, limit: int = 90) -> str:
+    lines = [l.strip() for l in str(err).splitlines() if l.strip()]
+    return f"{type(err).__name__}: {lines[0] if lines else ''}"[:limit]
+
+
+def keras_runner(model, make_inputs, system: System | None = None):
+    """``predict_on_batch`` (a traced graph); a model that cannot be traced runs eagerly,
+    and its row's format says so."""
     def runner(size):
         inputs = make_inputs(size)
-        return lambda: model.predict_on_batch(inputs)
+        try:
+            model.predict_on_batch(inputs)
+            return lambda: model.predict_on_batch(inputs)
+        except Exception as err:
+            print(f"note: {model.name} cannot run as a graph ({one_line(err)}); timed eagerly")
+            if system is not None and "eager" not in system.fmt:
+                system.fmt += ", eager (graph failed)"
+            return lambda: model(inputs, training=False)
 
     return runner
 
@@ -510,11 +529,12 @@ def johnson_systems(width: str, values, threads: int, formats=("float16", "int8"
 
 
 def adain_systems(values: list[str] | None, threads: int, formats=("float16", "int8"),
-                  calibration=None) -> list[System]:
-    """AdaIN: Keras and TFLite float16/int8 (the stylizer graph; the style statistics are
-    computed once per style, as the style encoder part does, and not timed)."""
+                  decoder: str = "full") -> list[System]:
+    """AdaIN as its phone graph ``stylizer`` ([content, style_statistics, alpha] -> image) in
+    Keras and TFLite; the style statistics come from the Keras ``style_encoder`` once per
+    style and are not timed (as Magenta's cached bottleneck)."""
     import zoo
-    from zoo.models.adain import inference
+    from zoo.models.adain import export, inference
 
     if values:
         path = weight_specs(values[:1])[0][1]
@@ -522,66 +542,40 @@ def adain_systems(values: list[str] | None, threads: int, formats=("float16", "i
     else:
         try:
             model, how, trained = zoo.load("adain"), "preset", True
-        except Exception:
+        except Exception:  # no preset yet: the same architecture, random weights
             from zoo.models.adain.network import build
 
-            model, how, trained = build(backbone="random"), UNTRAINED, False
-    rows = [System("AdaIN", f"Keras ({model.count_params() / 1e6:.2f} M params)", None,
-                   adain_keras_runner(model),
-                   lambda pair: np.asarray(inference.stylize(model, pair["content"],
-                                                              [pair["style"]]))[..., :3],
+            model, how, trained = build(backbone="random", decoder=decoder), UNTRAINED, False
+    graph, encoder = export.stylizer(model), export.style_encoder(model)
+
+    def inputs(size, style=None):
+        style = test_image(MAGENTA_STYLE_SIDE, seed=1) if style is None else style
+        stats = np.asarray(encoder(style[None]), np.float32)
+        return [test_image(size)[None] if isinstance(size, int) else size[None], stats,
+                np.ones((1, 1, 1, 1), np.float32)]
+
+    label = f"AdaIN ({decoder} decoder)"
+    rows = [System(label, f"Keras ({model.count_params() / 1e6:.2f} M params)", None, None,
+                   lambda pair: inference.stylize(model, pair["content"], [pair["style"]]),
                    trained_with=how, quality=trained)]
-    rows += adain_lite_systems(model, threads, formats, calibration, how, trained)
-    return rows
-
-
-def adain_keras_runner(model):
-    from zoo.models.adain import inference
-
-    def runner(size):
-        content, style = test_image(size), test_image(MAGENTA_STYLE_SIDE, seed=1)
-        stats = inference.style_statistics(model, style)
-        return lambda: inference.stylize(model, content, [stats])
-
-    return runner
-
-
-def adain_lite_systems(model, threads, formats, calibration, how, trained) -> list[System]:
-    """The stylizer part as TFLite (filled in against zoo.models.adain.export)."""
+    rows[0].runner = keras_runner(graph, inputs, rows[0])
+    from zoo.export import LiteModel
     from zoo.export.tflite import to_tflite
-    from zoo.models.adain import export, inference
 
-    graph = export.stylizer(model)
-    rows = []
     for fmt in formats:
-        kw = {}
-        if fmt == "int8":
-            stats = inference.style_statistics(model, test_image(MAGENTA_STYLE_SIDE, seed=1))
-            kw["calibration"] = [[c, *_as_list(stats)] for c in (calibration
-                                                                 or calibration_images())]
-        data = to_tflite(graph, fmt, **kw)
-        from zoo.export import LiteModel
+        kw = {"calibration": export.calibration_batches(model)} if fmt == "int8" else {}
+        try:
+            data = to_tflite(graph, fmt, **kw)
+        except Exception as err:  # the row says so; the rest of the run goes on
+            rows.append(System(label, f"TFLite {fmt}", note=f"export failed: {one_line(err)}",
+                               trained_with=how, quality=trained))
+            continue
         lite = LiteModel(data, threads)
-
-        def stylize(pair, lite=lite):
-            stats = inference.style_statistics(model, pair["style"])
-            return lite(pair["content"][None], *_as_list(stats))[0]
-
-        def inputs(size):
-            stats = inference.style_statistics(model, test_image(MAGENTA_STYLE_SIDE, seed=1))
-            return [test_image(size)[None], *_as_list(stats)]
-
-        rows.append(lite_system("AdaIN", f"TFLite {fmt}", data, inputs, threads=threads,
-                                stylize=stylize, trained_with=how, quality=trained))
+        rows.append(lite_system(label, f"TFLite {fmt}", data, inputs, threads=threads,
+                                trained_with=how, quality=trained,
+                                stylize=lambda pair, lite=lite: lite(
+                                    *inputs(pair["content"], pair["style"]))[0]))
     return rows
-
-
-def _as_list(value) -> list:
-    if isinstance(value, dict):
-        return [np.asarray(v) for v in value.values()]
-    if isinstance(value, (list, tuple)):
-        return [np.asarray(v) for v in value]
-    return [np.asarray(value)]
 
 
 # ---------------------------------------------------------------- running
@@ -601,14 +595,23 @@ def time_systems(systems: list[System], sizes, rounds: int, repeats: int, seed: 
                     continue
                 run = runners.get((system.key, size))
                 if run is None:
-                    run = runners[(system.key, size)] = system.runner(size)
-                run()  # warm-up (first: allocation or tracing)
+                    try:
+                        run = system.runner(size)
+                        run()  # warm-up: allocation or tracing
+                    except Exception as err:  # the row says so; the rest goes on
+                        system.note = f"failed: {one_line(err)}"
+                        log(f"  {system.key} at {size}: {system.note}")
+                        break
+                    runners[(system.key, size)] = run
+                cell = system.seconds.setdefault(size, {"runs": [], "rounds": []})
+                slow = bool(cell["runs"]) and statistics.median(cell["runs"]) > SLOW_S
+                if cell["runs"] and not slow:
+                    run()  # warm-up of this round (caches)
                 times = []
-                for _ in range(repeats):
+                for _ in range(1 if slow else repeats):
                     start = time.perf_counter()
                     run()
                     times.append(time.perf_counter() - start)
-                cell = system.seconds.setdefault(size, {"runs": [], "rounds": []})
                 cell["runs"] += times
                 cell["rounds"].append(statistics.median(times))
 
@@ -622,7 +625,11 @@ def measure_quality(systems: list[System], pairs: list[dict], metrics: Metrics,
         figures = []
         for i, pair in enumerate(pairs):
             start = time.perf_counter()
-            out = system.stylize(pair)
+            try:
+                out = system.stylize(pair)
+            except Exception as err:  # the row says so; the rest goes on
+                log(f"  {system.key}: failed ({one_line(err)})")
+                out = None
             if out is None:
                 continue
             system.outputs[i] = np.clip(np.asarray(out, np.float32)[..., :3], 0, 1)
@@ -657,7 +664,7 @@ def median_s(system: System | None, size: int) -> float | None:
 
 
 def figure_cell(system: System, name: str, reference: System | None) -> str:
-    if system.note:
+    if system.note and not system.figures:
         return "-"
     if not system.quality:
         return "untrained" if system.trained_with.startswith(UNTRAINED) else "-"
@@ -677,7 +684,8 @@ def table(systems: list[System], sizes, metrics_name: str) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in systems:
         size = f"{s.size_bytes / 1e6:.3f}" if s.size_bytes else "-"
-        cells = [s.name, s.note or s.fmt, size] + [latency_cell(s, z) for z in sizes]
+        fmt = "; ".join(x for x in (s.fmt, s.note) if x and x != "-")
+        cells = [s.name, fmt, size] + [latency_cell(s, z) for z in sizes]
         cells += [figure_cell(s, k, reference) for k in ("style", "content", "colour")]
         lines.append("| " + " | ".join(cells + [s.trained_with]) + " |")
     return lines
@@ -693,7 +701,9 @@ def verdict(ok: bool | None) -> str:
 
 
 def ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1e3:.4g} ms"
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f} s" if seconds >= 10 else f"{seconds * 1e3:.4g} ms"
 
 
 def targets(systems: list[System]) -> list[str]:
@@ -738,7 +748,7 @@ def targets(systems: list[System]) -> list[str]:
 
 # ---------------------------------------------------------------- grid
 
-def grid(systems: list[System], pairs: list[dict], path, tile: int = 160, label: int = 30):
+def grid(systems: list[System], pairs: list[dict], path, tile: int = 160, label: int = 54):
     """One row per pair, one column per system with an output (content and style first)."""
     from PIL import Image, ImageDraw
 
@@ -753,9 +763,10 @@ def grid(systems: list[System], pairs: list[dict], path, tile: int = 160, label:
     for r, pair in enumerate(pairs):
         for c, (name, fmt, images) in enumerate(columns):
             x, y = gap + c * (tile + gap), gap + r * (tile + label + gap)
-            draw.text((x + 2, y + 1), name[:26], fill="black")
-            draw.text((x + 2, y + 14), (fmt or f"{pair['content_name']}/{pair['style_name']}")[:26],
-                      fill="black")
+            text = [name] + ([fmt] if fmt else [f"{pair['content_name']} / {pair['style_name']}"])
+            lines = [part for t in text for part in textwrap.wrap(t, 27)][:label // 13]
+            for k, line in enumerate(lines):
+                draw.text((x + 2, y + 1 + 13 * k), line, fill="black")
             if r in images:
                 image = np.round(resize(np.clip(images[r], 0, 1), tile) * 255).astype(np.uint8)
                 sheet.paste(Image.fromarray(image), (x, y + label))
@@ -787,7 +798,7 @@ def build_systems(args, log=print) -> list[System]:
         log(f"Johnson {width}: built and converted in {time.perf_counter() - start:.0f} s")
     start = time.perf_counter()
     try:
-        systems += adain_systems(args.adain, args.threads, calibration=calibration)
+        systems += adain_systems(args.adain, args.threads)
     except ImportError as err:
         systems.append(System("AdaIN", "-", note=f"not in this checkout ({err})"))
     log(f"AdaIN: built and converted in {time.perf_counter() - start:.0f} s")
