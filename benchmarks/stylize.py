@@ -48,16 +48,22 @@ TFLite: ``ai_edge_litert`` with ``num_threads=--threads`` (one interpreter per s
 output read inside the timed call); ONNX Runtime: ``intra_op_num_threads=--threads``; Keras:
 ``tf.config.threading`` intra-op threads ``--threads``, inter-op 1.
 
-Quality (lower is better for all three; the same function for every system's output): each
+Quality (lower is better for all; the same function for every system's output): each
 feed-forward system gets the content photo centre-cropped to a square and resized to 384x384
 (Magenta's fixed size) and the style image centre-cropped and resized to 256x256 (its predictor's
 size); Gatys makes 256x256. Every output is resized to 256x256 (bicubic) before measuring. Features:
 the zoo's random multi-scale backbone ``RandomMultiscale()`` (seed 0, 6 scales x 32 ReLU maps;
-no ImageNet VGG is available on this machine, so no VGG figure is given). With ``F`` its
+ImageNet VGG weights cannot be downloaded on this machine, so no ImageNet figure is given).
+With ``F`` its
 ``(C, H W)`` features:
 
 * style distance ``||G(out) - G(style)||_F^2``, ``G = F F^T / (C H W)`` (Johnson et al. 2016,
   Sec. 3.2, style reconstruction loss);
+* style distance 2 (``--no-vgg-figure`` skips it): AdaIN's style loss (Huang and Belongie 2017,
+  Eq. 12) in a VGG19 with He-normal random kernels (seed 0, AdaIN's random backbone rule; not
+  ImageNet): ``sum_l (||mu_l(out) - mu_l(s)||^2 + ||sigma_l(out) - sigma_l(s)||^2) / C_l`` on
+  relu1_1, relu2_1, relu3_1, relu4_1, divided by ``C_l`` (a choice, so that wide layers do not
+  dominate), ``sigma = sqrt(var + 1e-5)`` as ``zoo.layers.statistics.mean_std``;
 * content distance ``||F(out) - F(content)||_2^2 / (C H W)`` (ibid., feature reconstruction loss);
 * colour distance: the mean over R, G, B of the 1D Wasserstein-1 distance between the pixel value
   distributions of the output and of the style image, both 256x256, so with equally many samples
@@ -111,6 +117,10 @@ STL26_STYLE = 19  # the style the package's README shows first ("built-in style 
 STL_VERSION = "0.1.0"
 NOT_INSTALLED = "not installed: pip install .[bench]"
 UNTRAINED = "untrained: speed only"
+
+VGG_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+"""The mean-std style figure's layers: AdaIN's style loss layers (Huang and Belongie 2017,
+Sec. 6, Eq. 12)."""
 
 PAPER_GATYS_ITERATIONS = 500
 PAPER_GATYS_SECONDS = 15.86
@@ -184,12 +194,32 @@ def test_image(side: int, seed: int = 0) -> np.ndarray:
 class Metrics:
     """Style, content and colour distances at ``side`` x ``side`` (see the module docstring)."""
 
-    def __init__(self, side: int = METRIC_SIDE, seed: int = 0):
+    def __init__(self, side: int = METRIC_SIDE, seed: int = 0, vgg: bool = True):
         from zoo.models.perceptual import RandomMultiscale
 
         self.side = side
         self.backbone = RandomMultiscale(seed=seed)
         self.name = f"RandomMultiscale(seed={seed}), {side}x{side}"
+        self.vgg = random_vgg19(seed) if vgg else None
+
+    def vgg_statistics(self, image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per-channel mean and ``sqrt(var + eps)`` on each of :data:`VGG_LAYERS`."""
+        from zoo.layers.statistics import ADAIN_EPSILON
+
+        x = resize(np.clip(image, 0, 1), self.side)[None]
+        out = self.vgg(x, training=False)
+        stats = []
+        for name in VGG_LAYERS:
+            f = np.asarray(out[name], np.float64).reshape(-1, out[name].shape[-1])
+            mean = f.mean(axis=0)
+            stats.append((mean, np.sqrt(((f - mean) ** 2).mean(axis=0) + ADAIN_EPSILON)))
+        return stats
+
+    def mean_std_distance(self, output: np.ndarray, style: np.ndarray) -> float:
+        """``sum_l (||mu_l(out) - mu_l(s)||^2 + ||sigma_l(out) - sigma_l(s)||^2) / C_l``."""
+        return float(sum((np.sum((mo - ms) ** 2) + np.sum((so - ss) ** 2)) / mo.size
+                         for (mo, so), (ms, ss) in zip(self.vgg_statistics(output),
+                                                       self.vgg_statistics(style))))
 
     def features(self, image: np.ndarray) -> np.ndarray:
         """``(H W, C)`` features of ``image`` resized to ``side``."""
@@ -204,10 +234,22 @@ class Metrics:
         return float(np.mean(np.square(self.features(output) - self.features(content))))
 
     def all(self, output, content, style) -> dict:
-        return {"style": self.style_distance(output, style),
+        extra = {"mean_std": self.mean_std_distance(output, style)} if self.vgg else {}
+        return {**extra, "style": self.style_distance(output, style),
                 "content": self.content_distance(output, content),
                 "colour": colour_distance(resize(np.clip(output, 0, 1), self.side),
                                           resize(style, self.side))}
+
+
+def random_vgg19(seed: int = 0):
+    """VGG19 to relu4_1 with He-normal random kernels from ``seed`` (AdaIN's rule for its
+    random backbone, :func:`zoo.models.adain.network.random_vgg_weights`): no ImageNet here."""
+    from zoo.models.adain.network import random_vgg_weights
+    from zoo.models.perceptual import VGG19
+
+    model = VGG19(layers=VGG_LAYERS, weights=None, name="random_vgg19")
+    random_vgg_weights(model, seed)
+    return model
 
 
 def gram(features: np.ndarray) -> np.ndarray:
@@ -679,14 +721,16 @@ def figure_cell(system: System, name: str, reference: System | None) -> str:
 def table(systems: list[System], sizes, metrics_name: str) -> list[str]:
     reference = find(systems, "Magenta transfer")
     head = (["system", "format", "file (MB)"] + [f"ms {s}x{s} median [round spread]" for s in sizes]
-            + [f"style dist. (Gram, {metrics_name})", "content dist. (same backbone)",
+            + [f"style dist. (Gram, {metrics_name})", "style dist. (mean-std, random VGG19)",
+               "content dist. (Gram's backbone)",
                "colour dist. (W1 per channel)", "trained with"])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in systems:
         size = f"{s.size_bytes / 1e6:.3f}" if s.size_bytes else "-"
         fmt = "; ".join(x for x in (s.fmt, s.note) if x and x != "-")
         cells = [s.name, fmt, size] + [latency_cell(s, z) for z in sizes]
-        cells += [figure_cell(s, k, reference) for k in ("style", "content", "colour")]
+        cells += [figure_cell(s, k, reference) for k in ("style", "mean_std", "content",
+                                                           "colour")]
         lines.append("| " + " | ".join(cells + [s.trained_with]) + " |")
     return lines
 
@@ -724,9 +768,10 @@ def targets(systems: list[System]) -> list[str]:
         why = "untrained weights" if phone is not None and not phone.quality else "no figures"
         lines.append(f"- ... with better or equal quality figures: NOT MEASURED ({why})")
     else:
-        parts = [f"{k} {phone.figures[k]:.4g} vs {magenta.figures[k]:.4g}"
-                 for k in ("style", "content", "colour")]
-        ok = all(phone.figures[k] <= magenta.figures[k] for k in ("style", "content", "colour"))
+        keys = [k for k in ("style", "mean_std", "content", "colour")
+                if k in phone.figures and k in magenta.figures]
+        parts = [f"{k} {phone.figures[k]:.4g} vs {magenta.figures[k]:.4g}" for k in keys]
+        ok = all(phone.figures[k] <= magenta.figures[k] for k in keys)
         lines.append(f"- ... with better or equal quality figures: {'; '.join(parts)}: "
                      f"{verdict(ok)}")
     a, b = median_s(phone, 1024), median_s(stl26, 1024)
@@ -844,6 +889,8 @@ def main(argv=None) -> list[System]:
     parser.add_argument("--out", help="folder for stylize.md and stylize_grid.png (default "
                                       "benchmarks/results; --quick: none unless given)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-vgg-figure", action="store_true",
+                        help="skip the mean-std style distance in the random VGG19")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
@@ -857,7 +904,7 @@ def main(argv=None) -> list[System]:
     configure_threads(args.threads)
     pairs = load_pairs()
     systems = build_systems(args)
-    metrics = Metrics()
+    metrics = Metrics(vgg=not args.no_vgg_figure)
     print("quality runs:")
     measure_quality(systems, pairs, metrics)
     print("timing:")

@@ -34,7 +34,7 @@ def test_style_and_content_distances_are_johnsons_losses():
     zoo's Keras losses (statistics.py): 4 E_l with "all" normalisation and 2 content_loss / CHW."""
     from zoo.layers.statistics import content_loss, gram_matrix, layer_style_loss
 
-    metrics = stylize.Metrics(side=32)
+    metrics = stylize.Metrics(side=32, vgg=False)
     rng = np.random.default_rng(1)
     x, y = rng.uniform(0, 1, (32, 32, 3)), rng.uniform(0, 1, (32, 32, 3))
     fx, fy = (np.asarray(next(iter(metrics.backbone(i[None].astype("float32")).values())))
@@ -44,6 +44,23 @@ def test_style_and_content_distances_are_johnsons_losses():
     assert metrics.content_distance(x, y) == pytest.approx(
         2 * float(np.asarray(content_loss(fx, fy))[0]) / fx.size, rel=1e-4)
     assert metrics.style_distance(x, x) == 0.0 and metrics.content_distance(y, y) == 0.0
+
+
+def test_mean_std_distance_is_adains_style_loss_per_channel():
+    """sum over relu1_1..relu4_1 of (||mu - mu_s||^2 + ||sigma - sigma_s||^2) / C, with the
+    zoo's Keras mean_std (epsilon included) as the reference."""
+    from zoo.layers.statistics import mean_std
+
+    metrics = stylize.Metrics(side=32)
+    rng = np.random.default_rng(2)
+    x, y = rng.uniform(0, 1, (32, 32, 3)), rng.uniform(0, 1, (32, 32, 3))
+    fx, fy = (metrics.vgg(i[None].astype("float32")) for i in (x, y))
+    reference = 0.0
+    for name in stylize.VGG_LAYERS:
+        (mx, sx), (my, sy) = (map(np.asarray, mean_std(f[name])) for f in (fx, fy))
+        reference += (np.sum((mx - my) ** 2) + np.sum((sx - sy) ** 2)) / mx.size
+    assert metrics.mean_std_distance(x, y) == pytest.approx(reference, rel=1e-4)
+    assert metrics.mean_std_distance(x, x) == 0.0
 
 
 def test_latency_cell_is_median_with_round_spread():
@@ -73,7 +90,8 @@ def test_one_row_at_64_beside_the_peers():
     pair = {"content_name": "c", "style_name": "s", "content": stylize.test_image(384),
             "style": stylize.test_image(256, seed=1)}
     magenta = stylize.find(systems, "Magenta transfer")
-    stylize.measure_quality([magenta], [pair], stylize.Metrics(side=32), log=lambda *a: None)
+    stylize.measure_quality([magenta], [pair], stylize.Metrics(side=32, vgg=False),
+                            log=lambda *a: None)
     assert magenta.outputs[0].shape == (384, 384, 3)
     assert set(magenta.figures) == {"style", "content", "colour"}
     rows = {line.split(" | ")[0].lstrip("| "): line
