@@ -42,7 +42,8 @@ Systems (rows):
 
 Timing: ``--rounds`` rounds; in each, the systems run in a freshly shuffled order, each at every
 size one untimed warm-up call and then ``--repeats`` timed calls (a call slower than
-:data:`SLOW_S` is timed once per round after the first, without a warm-up). A cell is the median of all
+:data:`SLOW_S` is timed once per round without a further warm-up; in the first round, one
+whose warm-up took over twice that). A cell is the median of all
 timed calls in ms and, in brackets, the spread: the lowest and highest of the per-round medians.
 TFLite: ``ai_edge_litert`` with ``num_threads=--threads`` (one interpreter per size, input set and
 output read inside the timed call); ONNX Runtime: ``intra_op_num_threads=--threads``; Keras:
@@ -137,8 +138,9 @@ UNTRAINED_VARIANT = {"paper": "paper", "phone": "resize"}
 the padded-block, nearest-upsampling one (no 40 px border to compute) for the phone width."""
 
 SLOW_S = 1.0
-"""A call slower than this (median so far) is timed once per round after the first round,
-without a warm-up: AdaIN's VGG19 encoder at 1024x1024 would otherwise take minutes."""
+"""A call slower than this (median so far; before any, a warm-up over twice this) is timed
+once per round without a further warm-up: AdaIN's VGG19 encoder at 1024x1024 would otherwise
+take minutes."""
 
 JOHNSON_FLOAT_OPS = ("MEAN", "SQUARED_DIFFERENCE", "SUB", "MUL", "ADD", "RSQRT")
 """Ops kept in float in Johnson's int8 model: the instance-norm arithmetic (full int8 breaks it,
@@ -626,7 +628,7 @@ def time_systems(systems: list[System], sizes, rounds: int, repeats: int, seed: 
                  log=print) -> None:
     """Interleaved rounds (shuffled order each round); fills ``system.seconds``."""
     rng = random.Random(seed)
-    runners = {}
+    runners, slow_start = {}, {}
     for r in range(rounds):
         order = [s for s in systems if any(s.runs_at(z) for z in sizes)]
         rng.shuffle(order)
@@ -639,14 +641,18 @@ def time_systems(systems: list[System], sizes, rounds: int, repeats: int, seed: 
                 if run is None:
                     try:
                         run = system.runner(size)
+                        start = time.perf_counter()
                         run()  # warm-up: allocation or tracing
+                        warm = time.perf_counter() - start
                     except Exception as err:  # the row says so; the rest goes on
                         system.note = f"failed: {one_line(err)}"
                         log(f"  {system.key} at {size}: {system.note}")
                         break
                     runners[(system.key, size)] = run
+                    slow_start[(system.key, size)] = warm > 2 * SLOW_S
                 cell = system.seconds.setdefault(size, {"runs": [], "rounds": []})
-                slow = bool(cell["runs"]) and statistics.median(cell["runs"]) > SLOW_S
+                slow = (statistics.median(cell["runs"]) > SLOW_S if cell["runs"]
+                        else slow_start[(system.key, size)])
                 if cell["runs"] and not slow:
                     run()  # warm-up of this round (caches)
                 times = []
