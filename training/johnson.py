@@ -138,8 +138,13 @@ class JohnsonConfig:
             raise ZooError(f"image_size {self.image_size} is too small for x{self.scale}")
 
     @property
+    def epoch_steps(self) -> int:
+        """Steps per epoch: ``steps_per_epoch``, or ``steps`` where that is fewer."""
+        return min(self.steps_per_epoch, self.steps)
+
+    @property
     def epochs(self) -> int:
-        return max(1, -(-self.steps // self.steps_per_epoch))
+        return max(1, -(-self.steps // self.epoch_steps))
 
     def layers(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """``(style_layers, content_layers)`` of the loss network (none for style in SR)."""
@@ -256,12 +261,13 @@ def training_model(config: JohnsonConfig, net: keras.Model, extractor: keras.Mod
     """``inputs -> {"content", "style"?, "tv"}`` per-example loss terms. Style: the input is
     the content crop; SR: the low-resolution crop and the full-resolution one."""
     style_layers, content_layers = config.layers()
-    images = net(net.inputs)
+    source = net.inputs[0]
+    images = net(source)
     if config.task == "sr":
         target = keras.Input((None, None, 3), name="high_res")
-        inputs = [*net.inputs, target]
+        inputs = [source, target]
     else:
-        target, inputs = net.inputs[0], list(net.inputs)
+        target = inputs = source
     features, reference = extractor(images), extractor(target)
     outputs = {"content": FeatureReconstructionLoss(name="content_loss")(
         [[features[n] for n in content_layers], [reference[n] for n in content_layers]])}
@@ -358,7 +364,7 @@ def train(config: JohnsonConfig, run: Run) -> tuple[keras.Model, keras.callbacks
     if config.task == "style":
         load_style(config)  # a missing or unreadable image fails here, before anything is built
     photos = content_files(config)
-    run = run_config(run, config.epochs, config.steps_per_epoch)
+    run = run_config(run, config.epochs, config.epoch_steps)
     record = {**asdict(config), "backend": keras.backend.backend(), "model": "johnson",
               "model_config": config.net_config()}
     model, history = fit(lambda: compile(build(config), config),
