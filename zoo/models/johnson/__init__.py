@@ -18,7 +18,7 @@ SRC --style STYLE.jpg``). ``TransformNet``, ``build``, ``stylize`` and the rest 
 on first use, so that listing presets stays fast.
 """
 
-from zoo.family import ExportSpec, Family
+from zoo.family import Demo, ExportSpec, Family
 from zoo.models.johnson.presets import PRESETS
 
 FAMILY = Family(
@@ -29,9 +29,6 @@ FAMILY = Family(
             "Fast Stylization\", arXiv:1607.08022, 2016"),
     builders={"TransformNet": "zoo.models.johnson.transform_net:build"},
     presets=PRESETS,
-    no_weights=("trained per style with `zoo train johnson --content SRC --style IMG`; the "
-                "paper's loss network (ImageNet VGG16) cannot be downloaded here, so no "
-                "trained net ships yet"),
     recipe="zoo.training.johnson",
     recipe_help=("a Johnson et al. transform net for one style (--style), or x4/x8 "
                  "super-resolution (--task sr): perceptual losses, real time on phones"),
@@ -43,6 +40,7 @@ FAMILY = Family(
         calibration_images="stylization: content images for calibration and validation",
         metadata="zoo.models.johnson.export:metadata",
     ),
+    demo=Demo("stylize", "zoo.models.johnson.demo:stylize_section"),
     custom_objects=("zoo.models.johnson.transform_net",),
 )
 
