@@ -220,3 +220,17 @@ def test_phone_graphs_convert_to_builtins_and_match_keras(net, tmp_path):
     assert tensors["style_statistics"]["shape"] == [1, 1, 1, 1024]
     assert adain_export.stylizer(net).output.shape[-1] == 3
     assert adain_export.style_encoder(net).output.shape[-1] == 1024
+
+
+def test_nearest_upsampling_traces_with_a_dynamic_size():
+    """The decoder's x2 upsampling builds in a model of unknown size (what `zoo export adain`
+    without --shape traces) and equals np.repeat."""
+    import keras
+
+    from zoo.models.adain.network import NearestUpsampling
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 4)).astype(np.float32)
+    dynamic = keras.Model(inp := keras.Input((None, None, 4)), NearestUpsampling()(inp))
+    want = x.repeat(2, axis=1).repeat(2, axis=2)
+    np.testing.assert_array_equal(np.asarray(dynamic(x)), want)
+    np.testing.assert_array_equal(np.asarray(NearestUpsampling()(x)), want)

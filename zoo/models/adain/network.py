@@ -100,8 +100,13 @@ class NearestUpsampling(keras.layers.Layer):
     """x2 nearest-neighbour upsampling (RESIZE_NEAREST_NEIGHBOR in TFLite)."""
 
     def call(self, x):
-        shape = ops.shape(x)
-        return ops.image.resize(x, (2 * shape[1], 2 * shape[2]), interpolation="nearest")
+        h, w, c = x.shape[1], x.shape[2], x.shape[3]
+        if h is not None and w is not None:  # a fixed shape: one RESIZE_NEAREST_NEIGHBOR op
+            return ops.image.resize(x, (2 * h, 2 * w), interpolation="nearest")
+        # ops.image.resize refuses a symbolic size when traced: repeat rows and columns
+        s = ops.shape(x)
+        x = ops.reshape(ops.stack([x, x], axis=3), (s[0], s[1], 2 * s[2], c))
+        return ops.reshape(ops.stack([x, x], axis=2), (s[0], 2 * s[1], 2 * s[2], c))
 
     def compute_output_shape(self, s):
         return (s[0], *[None if d is None else 2 * d for d in s[1:3]], s[3])
