@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.conftest import run_zoo
+from conftest import run_zoo
 
 
 def _photo(path, h, w, seed):
