@@ -352,7 +352,8 @@ HEAVY = {"zoo": ["load"], "zoo.cli.loading": ["load"], "zoo.demo": ["run_demo"],
          "zoo.models.deepwarp.gaze": ["redirect_gaze"],
          "zoo.training.strategies": ["worker_strategy"],
          "zoo.training.vdsr": ["fit", "load_patches"], "zoo.training.stn": ["fit", "load_split"],
-         "zoo.training.deepwarp": ["fit", "load_bank"], "zoo.training.texture_nets": ["fit"]}
+         "zoo.training.deepwarp": ["fit", "load_bank"], "zoo.training.texture_nets": ["fit"],
+         "zoo.training.johnson": ["fit"], "zoo.training.adain": ["fit"]}
 """Where each command's heavy work starts: models, data banks, training, fitting, the demo."""
 
 

@@ -14,6 +14,7 @@ examples:
   zoo gaze IN OUT --angle DEG
   zoo texture SRC --size N --out OUT [--iters K --optimizer lbfgs|adam --backbone random]
   zoo style CONTENT STYLE --out OUT [--style-weight W --init content --preserve-color]
+  zoo stylize CONTENT OUT --style STYLE [--alpha A --mask M]   (or --model johnson-NAME)
 
 'zoo COMMAND --help' lists a command's options and their defaults.
 """
