@@ -328,6 +328,6 @@ def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, mo
             main(["export", "--help"])
         help_text = " ".join(capsys.readouterr().out.split())
         assert "cli_toy: toy pictures" in help_text
-        assert "{vdsr,deepwarp,texture_nets,cli_toy}" in help_text
+        assert "{vdsr,deepwarp,texture_nets,johnson,adain,cli_toy}" in help_text
     finally:
         unregister("cli_toy_family")
