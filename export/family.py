@@ -52,10 +52,28 @@ def part_path(out: str | Path, part: str) -> Path:
     return out if not part else out.with_name(f"{out.stem}_{part}{out.suffix}")
 
 
-def phone_model(family: str, model, spec: ExportSpec | None = None):
-    """The graph a phone runs (for DeepWarp: landmarks in, anchor maps computed inside)."""
+def phone_model(family: str, model, spec: ExportSpec | None = None, also: tuple[str, ...] = ()):
+    """The graph a phone runs (for DeepWarp: landmarks in, anchor maps computed inside);
+    ``also`` names layers of ``model`` whose outputs it gives after its own."""
     spec = spec or export_spec(family)
+    model = with_layer_outputs(model, also)
     return resolve(spec.phone_model)(model) if spec.phone_model else model
+
+
+def with_layer_outputs(model, names: tuple[str, ...] = ()):
+    """``model`` with the outputs of its layers ``names`` after its own output (e.g. DeepWarp's
+    ``flow`` and ``warp``, which an app that blends the eyes itself needs), same weights."""
+    if not names:
+        return model
+    import keras
+
+    known = [layer.name for layer in model.layers]
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ExportError(f"--also-output: {', '.join(missing)} is not a layer of {model.name} "
+                          f"(its layers: {', '.join(known)})")
+    return keras.Model(model.inputs, [model.output, *(model.get_layer(n).output for n in names)],
+                       name=model.name)
 
 
 def _size(size, shape):
@@ -67,39 +85,41 @@ def _size(size, shape):
 
 
 def family_tflite(family: str, model, quantize: str, images=None, size: int | None = None,
-                  shape: tuple[int, int] | None = None, spec: ExportSpec | None = None
-                  ) -> bytes:
+                  shape: tuple[int, int] | None = None, spec: ExportSpec | None = None,
+                  also: tuple[str, ...] = ()) -> bytes:
     """The ``.tflite`` bytes of ``model``'s phone graph in mode ``quantize``: int8 calibrated on
     the family's representative data, with its ``float_ops`` left in float; ``shape`` fixes
     every dimension (batch 1, that image size)."""
     spec = spec or export_spec(family)
     calibration = (resolve(spec.calibration)(model, images, _size(size, shape))
                    if quantize == "int8" else None)
-    return to_tflite(phone_model(family, model, spec), quantize, calibration,
+    return to_tflite(phone_model(family, model, spec, also), quantize, calibration,
                      float_ops=spec.float_ops if quantize == "int8" else (), shape=shape)
 
 
 def export_model(family: str, model, quantize: str, out: str | Path, images=None,
                  size: int | None = None, shape: tuple[int, int] | None = None,
-                 weights: str = "") -> dict:
+                 weights: str = "", also: tuple[str, ...] = ()) -> dict:
     """Convert ``model`` of ``family`` in mode ``quantize``, write ``out`` and its metadata JSON
     (:mod:`zoo.export.metadata`), compare with Keras.
 
     ``images`` is a folder for calibration and validation where the family takes one;
     ``size`` the validation (and calibration) side where the family's inputs have none;
-    ``shape`` a fixed (height, width). Returns ``{"bytes", "max_abs", "mean_abs", "psnr",
+    ``shape`` a fixed (height, width); ``also`` layer names whose outputs the file gives after
+    the model's own (:func:`with_layer_outputs`; validated too, listed in the metadata's
+    ``outputs`` as ``layer``). Returns ``{"bytes", "max_abs", "mean_abs", "psnr",
     "path", "metadata", ...}`` and the family's own figures; a family made of parts
     returns ``{part: that dict}`` (files ``OUT_<part>.tflite``).
     """
     reports = {part: _export_part(family, model, quantize, part_path(out, part), spec, images,
-                                  size, shape, weights)
+                                  size, shape, weights, tuple(also))
                for part, spec in parts(family).items()}
     return reports[""] if "" in reports else reports
 
 
-def _export_part(family, model, quantize, out, spec, images, size, shape, weights) -> dict:
-    phone = phone_model(family, model, spec)
-    data = family_tflite(family, model, quantize, images, size, shape, spec)
+def _export_part(family, model, quantize, out, spec, images, size, shape, weights, also) -> dict:
+    phone = phone_model(family, model, spec, also)
+    data = family_tflite(family, model, quantize, images, size, shape, spec, also)
     write_tflite(data, out)
     inputs, target = resolve(spec.validation)(model, images, _size(size, shape))
     if shape:
@@ -112,6 +132,12 @@ def _export_part(family, model, quantize, out, spec, images, size, shape, weight
     if spec.report and target is not None:
         report.update(resolve(spec.report)(model, inputs, target))
     described = resolve(spec.metadata)(model) if spec.metadata else None
+    if also:  # the outputs in the file's order: the model's own, then each named layer's
+        described = dict(described or {})
+        own = dict(described.get("outputs", {}))
+        first = next(iter(own.values()), {})
+        described["outputs"] = {"output": {**first, "layer": "output"},
+                                **{f"layer:{n}": {"layer": n} for n in also}}
     meta = build_metadata(data, out, family, weights, quantize, shape, described, report)
     report["metadata"] = str(write_metadata(meta, out))
     return report

@@ -219,7 +219,8 @@ class LiteModel:
         self.inputs = self.interpreter.get_input_details()
         self.input_names = [d["name"].split(":")[0] for d in self.inputs]
         self.input = self.inputs[0]
-        self.output_index = self.interpreter.get_output_details()[0]["index"]
+        self.output_indices = [d["index"] for d in self.interpreter.get_output_details()]
+        self.output_index = self.output_indices[0]
         self._shapes = None
 
     def __call__(self, *inputs) -> np.ndarray:
@@ -240,6 +241,16 @@ class LiteModel:
             self.interpreter.set_tensor(detail["index"], array)
         self.interpreter.invoke()
         return self.interpreter.get_tensor(self.output_index)
+
+    def all_outputs(self, *inputs) -> list[np.ndarray]:
+        """Every output of one call (a model exported with several), in the file's order;
+        a fixed-shape model runs the examples one by one."""
+        n = len(np.asarray(inputs[0])) if self.fixed else 1
+        runs = []
+        for i in range(n):
+            self(*[np.asarray(x)[i:i + 1] for x in inputs] if self.fixed else inputs)
+            runs.append([self.interpreter.get_tensor(k).copy() for k in self.output_indices])
+        return [np.concatenate(parts) for parts in zip(*runs)]
 
     @property
     def fixed(self) -> bool:
@@ -282,10 +293,20 @@ def validate(model, tflite: bytes, sample: np.ndarray, target: np.ndarray | None
     mean squared error of each (``mse_keras``, ``mse_tflite``)."""
     from keras import ops
 
-    expected = np.asarray(ops.convert_to_numpy(model(sample, training=False)), np.float64)
+    expected = model(sample, training=False)
     inputs = sample if isinstance(sample, (list, tuple)) else [sample]
-    actual = LiteModel(tflite).each(*inputs).astype(np.float64)
-    diff = np.abs(expected - actual)
+    if isinstance(expected, (list, tuple)):  # several outputs: all of them, in order
+        expected = [np.asarray(ops.convert_to_numpy(e), np.float64) for e in expected]
+        actual = [a.astype(np.float64) for a in LiteModel(tflite).all_outputs(*inputs)]
+        if [e.shape for e in expected] != [a.shape for a in actual]:
+            raise ExportError(f"the .tflite's outputs {[a.shape for a in actual]} are not the "
+                              f"model's {[e.shape for e in expected]}")
+        diff = np.concatenate([np.abs(e - a).ravel() for e, a in zip(expected, actual)])
+        expected, actual = expected[0], actual[0]  # the targets are the model's own output's
+    else:
+        expected = np.asarray(ops.convert_to_numpy(expected), np.float64)
+        actual = LiteModel(tflite).each(*inputs).astype(np.float64)
+        diff = np.abs(expected - actual)
     mse = float(np.mean(diff**2))
     report = {"max_abs": float(diff.max()), "mean_abs": float(diff.mean()),
               "psnr": float("inf") if mse == 0 else float(10 * np.log10(1.0 / mse))}

@@ -227,3 +227,32 @@ def test_export_writes_the_metadata_json_beside_the_tflite(tmp_path):
     bad = run_zoo("export", "vdsr", "--shape", "64", "--out", str(tmp_path / "w.tflite"))
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, bad.stderr
     assert not (tmp_path / "w.tflite").exists()
+
+
+def test_also_output_gives_named_layers_after_the_models_own_in_order(tmp_path):
+    """DeepWarp's flow and warp as extra outputs (the web app's feathered blend needs them):
+    the file gives them after the image, in that order, equal to the Keras layers', and the
+    metadata names each output's layer."""
+    import json
+
+    import keras
+
+    from zoo.export.family import export_model, with_layer_outputs
+    from zoo.models.deepwarp import build, landmark_model
+
+    model = build()
+    out = tmp_path / "dw.tflite"
+    export_model("deepwarp", model, "float32", out, shape=(41, 51), also=("flow", "warp"))
+    meta = json.loads((tmp_path / "dw.json").read_text())
+    assert [o["layer"] for o in meta["outputs"]] == ["output", "flow", "warp"]
+    assert [o["shape"][-1] for o in meta["outputs"]] == [3, 2, 3]
+    rng = np.random.default_rng(3)
+    inputs = [rng.random((1, 41, 51, 3), np.float32), rng.random((1, 7, 2), np.float32) * 40,
+              np.full((1, 1), 10.0, np.float32)]
+    expected = [keras.ops.convert_to_numpy(t) for t in
+                landmark_model(with_layer_outputs(model, ("flow", "warp")))(inputs)]
+    actual = LiteModel(out).all_outputs(*inputs)
+    for e, a in zip(expected, actual, strict=True):
+        np.testing.assert_allclose(a, e, atol=1e-4)
+    with pytest.raises(ExportError, match="not a layer"):
+        with_layer_outputs(model, ("nope",))

@@ -32,7 +32,14 @@ def add_parser(commands):
     p.add_argument("--shape", metavar="HxW", help=(
         "fix every dimension: batch 1 and this image size, e.g. 384x384 (the browser runtime, "
         "LiteRT.js, refuses dynamic dimensions; default: dynamic, or the family's own)"))
+    p.add_argument("--also-output", metavar="LAYERS", type=_names, default=(), help=(
+        "comma-separated layers of the Keras model whose outputs the .tflite also gives, after "
+        "its own (e.g. deepwarp: flow,warp, which the web app's feathered blend needs)"))
     p.set_defaults(run=run)
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip())
 
 
 def calibration_help() -> str:
@@ -71,7 +78,8 @@ def run(args):
           flush=True)
     report = export_model(args.model, model, args.quantize, args.out, args.calibration,
                           args.size, shape or export_spec(args.model).fixed_shape,
-                          weights=args.weights or args.preset or _default_preset(args.model))
+                          weights=args.weights or args.preset or _default_preset(args.model),
+                          also=args.also_output)
     reports = report if "bytes" not in report else {"": report}
     for part, figures in reports.items():
         _print_report(args, figures, export_spec(args.model).warn_below_psnr)
