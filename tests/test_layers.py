@@ -82,3 +82,23 @@ def test_output_average_is_the_exponential_average(rng):
     np.testing.assert_allclose(np.asarray(layer.average), expected, rtol=1e-6)
     layer(frames[0], training=False)  # inference leaves it alone
     np.testing.assert_allclose(np.asarray(layer.average), expected, rtol=1e-6)
+
+
+def test_nearest_upsampling_matches_numpy_and_old_names_load(rng):
+    """One x2 nearest upsampling for every family: equal to ``np.repeat`` at a fixed and at
+    an unknown size, and the name AdaIN's first files were saved with still deserializes."""
+    import keras
+
+    from zoo.layers import NearestUpsampling2D
+
+    x = rng.random((2, 3, 5, 4), dtype=np.float32)
+    want = x.repeat(2, axis=1).repeat(2, axis=2)
+    np.testing.assert_array_equal(np.asarray(NearestUpsampling2D()(x)), want)
+    dynamic = keras.Model(inp := keras.Input((None, None, 4)), NearestUpsampling2D()(inp))
+    np.testing.assert_array_equal(np.asarray(dynamic(x)), want)
+    import zoo.models.adain.network  # noqa: F401  registers zoo>NearestUpsampling
+
+    old = keras.saving.deserialize_keras_object(
+        {"module": None, "class_name": "NearestUpsampling", "registered_name": "zoo>NearestUpsampling",
+         "config": {"name": "up"}})
+    np.testing.assert_array_equal(np.asarray(old(x)), want)

@@ -5,11 +5,11 @@ Only ``keras.layers``/``keras.ops``: they run under TensorFlow and JAX alike.
 
 from zoo.layers.normalization import InstanceNormalization
 from zoo.layers.padding import ReflectionPadding2D, ReplicationPadding2D
-from zoo.layers.resampling import LanczosDownsampler, lanczos_kernel
+from zoo.layers.resampling import LanczosDownsampler, NearestUpsampling2D, lanczos_kernel
 from zoo.layers.sampling import BilinearSampler, affine_grid, bilinear_sample, identity_grid
 from zoo.layers.state import AlwaysTraining, FixedInput, OutputAverage
 
 __all__ = ["AlwaysTraining", "BilinearSampler", "FixedInput", "InstanceNormalization",
-           "LanczosDownsampler", "OutputAverage",
+           "LanczosDownsampler", "NearestUpsampling2D", "OutputAverage",
            "ReflectionPadding2D", "ReplicationPadding2D", "affine_grid", "bilinear_sample",
            "identity_grid", "lanczos_kernel"]

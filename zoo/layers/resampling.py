@@ -1,4 +1,12 @@
-"""The Lanczos-2 downsampler of Deep Image Prior's super-resolution (Ulyanov et al. 2018, Sec. 4).
+"""Resampling layers: x2 nearest upsampling (decoders and generators) and the Lanczos-2
+downsampler of Deep Image Prior's super-resolution (Ulyanov et al. 2018, Sec. 4).
+
+Nearest upsampling (:class:`NearestUpsampling2D`, used by Texture Networks, Johnson's
+resize variant and AdaIN's decoder): ``keras.ops.image.resize`` when height and width
+are known (a fixed-shape export: one RESIZE_NEAREST_NEIGHBOR op), stack and reshape
+when they are not (``ops.image.resize`` refuses a symbolic size when traced, and
+``keras.layers.UpSampling2D`` does not convert with an unknown size). Both give the
+same numbers.
 
 The data term for super-resolution is ``||d(x) - x0||^2`` with ``d`` a fixed
 Lanczos downsampler. We follow the official code (``models/downsampler.py`` of
@@ -19,6 +27,22 @@ from keras import ops
 from zoo.layers.padding import replicate_pad
 
 LANCZOS_SUPPORT = 2
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NearestUpsampling2D(keras.layers.Layer):
+    """x2 nearest-neighbour upsampling of NHWC images (module docstring: how it converts)."""
+
+    def call(self, x):
+        h, w, c = x.shape[1], x.shape[2], x.shape[3]
+        if h is not None and w is not None:
+            return ops.image.resize(x, (2 * h, 2 * w), interpolation="nearest")
+        s = ops.shape(x)
+        x = ops.reshape(ops.stack([x, x], axis=3), (s[0], s[1], 2 * s[2], c))
+        return ops.reshape(ops.stack([x, x], axis=2), (s[0], 2 * s[1], 2 * s[2], c))
+
+    def compute_output_shape(self, s):
+        return (s[0], *[None if d is None else 2 * d for d in s[1:3]], s[3])
 
 
 def lanczos_kernel(factor: int, support: int = LANCZOS_SUPPORT) -> np.ndarray:

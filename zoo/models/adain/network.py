@@ -44,6 +44,7 @@ from keras import ops
 from zoo.errors import ZooError
 from zoo.layers.adain import AdaptiveInstanceNormalization, adain_from_statistics
 from zoo.layers.padding import ReflectionPadding2D
+from zoo.layers.resampling import NearestUpsampling2D
 from zoo.layers.statistics import ADAIN_EPSILON, mean_std
 from zoo.models.perceptual import VGG19
 
@@ -96,20 +97,9 @@ def build_encoder(backbone: str = "vgg19", seed: int = 0, name: str = "encoder")
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class NearestUpsampling(keras.layers.Layer):
-    """x2 nearest-neighbour upsampling (RESIZE_NEAREST_NEIGHBOR in TFLite)."""
-
-    def call(self, x):
-        h, w, c = x.shape[1], x.shape[2], x.shape[3]
-        if h is not None and w is not None:  # a fixed shape: one RESIZE_NEAREST_NEIGHBOR op
-            return ops.image.resize(x, (2 * h, 2 * w), interpolation="nearest")
-        # ops.image.resize refuses a symbolic size when traced: repeat rows and columns
-        s = ops.shape(x)
-        x = ops.reshape(ops.stack([x, x], axis=3), (s[0], s[1], 2 * s[2], c))
-        return ops.reshape(ops.stack([x, x], axis=2), (s[0], 2 * s[1], 2 * s[2], c))
-
-    def compute_output_shape(self, s):
-        return (s[0], *[None if d is None else 2 * d for d in s[1:3]], s[3])
+class NearestUpsampling(NearestUpsampling2D):
+    """The shared :class:`zoo.layers.NearestUpsampling2D` under the name this family's
+    first files were saved with (``zoo>NearestUpsampling``), so that they still load."""
 
 
 def decoder_widths(decoder: str = "full") -> list[tuple[str, int | None]]:
@@ -127,7 +117,7 @@ def build_decoder(decoder: str = "full", name: str = "decoder") -> keras.Model:
     x, layout = features, decoder_widths(decoder)
     for i, (layer, channels) in enumerate(layout):
         if channels is None:
-            x = NearestUpsampling(name=layer)(x)
+            x = NearestUpsampling2D(name=layer)(x)
             continue
         x = ReflectionPadding2D(1, name=f"{layer}_pad")(x)
         last = i == len(layout) - 1

@@ -68,10 +68,8 @@ followed by log2 f convolutional layers with stride 1/2". The SR width is
 ``width[1]`` (64 at paper width). Parameters at paper width, instance norm:
 x4 401,859; x8 438,915.
 
-Nearest upsampling (:class:`NearestUpsampling2D`): ``keras.ops.image.resize``
-when height and width are known (a fixed-shape export: one RESIZE_NEAREST_NEIGHBOR
-op), stack and reshape when they are not (``ops.image.resize`` refuses a symbolic
-size; ``keras.layers.UpSampling2D`` does not convert with an unknown size).
+Nearest upsampling: :class:`zoo.layers.NearestUpsampling2D` (one
+RESIZE_NEAREST_NEIGHBOR op at a fixed export shape).
 """
 
 from __future__ import annotations
@@ -84,6 +82,7 @@ from keras import ops
 from zoo.errors import ZooError
 from zoo.layers.normalization import InstanceNormalization
 from zoo.layers.padding import ReflectionPadding2D
+from zoo.layers.resampling import NearestUpsampling2D
 
 WIDTHS = {"paper": (32, 64, 128), "phone": (8, 16, 32)}
 """Channels of the three stages: the supplement's Table 1; Magenta's phone transformer."""
@@ -119,22 +118,6 @@ class CenterCrop2D(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "crop": self.crop}
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class NearestUpsampling2D(keras.layers.Layer):
-    """x2 nearest-neighbour upsampling (module docstring: how it converts)."""
-
-    def call(self, x):
-        h, w, c = x.shape[1], x.shape[2], x.shape[3]
-        if h is not None and w is not None:
-            return ops.image.resize(x, (2 * h, 2 * w), interpolation="nearest")
-        s = ops.shape(x)
-        x = ops.reshape(ops.stack([x, x], axis=3), (s[0], s[1], 2 * s[2], c))
-        return ops.reshape(ops.stack([x, x], axis=2), (s[0], 2 * s[1], 2 * s[2], c))
-
-    def compute_output_shape(self, s):
-        return (s[0], *[None if d is None else 2 * d for d in s[1:3]], s[3])
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -49,6 +49,7 @@ from keras import ops
 
 from zoo.layers.normalization import InstanceNormalization
 from zoo.layers.padding import ReflectionPadding2D, ReplicationPadding2D
+from zoo.layers.resampling import NearestUpsampling2D
 
 PAPER_SCALES = 5
 """``K`` of the ICML paper (Sec. 3.2); the authors' pyramid.lua has 6."""
@@ -69,22 +70,6 @@ BATCH_NORM_MOMENTUM = 0.9
 MODES = ("texture", "stylization")
 NORMALIZATIONS = ("batch", "instance")
 PADDINGS = ("circular", "replication", "reflection", "zero")
-
-
-@keras.saving.register_keras_serializable(package="zoo")
-class NearestUpsampling2D(keras.layers.Layer):
-    """x2 nearest-neighbour upsampling by stack and reshape (converts with unknown sizes)."""
-
-    def call(self, x):
-        shape = ops.shape(x)
-        channels = x.shape[-1]
-        x = ops.reshape(ops.stack([x, x], axis=3), (shape[0], shape[1], 2 * shape[2], channels))
-        return ops.reshape(ops.stack([x, x], axis=2),
-                           (shape[0], 2 * shape[1], 2 * shape[2], channels))
-
-    def compute_output_shape(self, s):
-        double = [None if d is None else 2 * d for d in s[1:3]]
-        return (s[0], *double, s[3])
 
 
 @keras.saving.register_keras_serializable(package="zoo")
