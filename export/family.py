@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from zoo.family import ExportSpec, resolve
 from zoo.models import families
 
 from .metadata import build_metadata, write_metadata
-from .tflite import (ExportError, fit_to_shape, fixed_dims, to_tflite, validate,
+from .tflite import (ExportError, fit_to_shape, fixed_dims, per_input, to_tflite, validate,
                      write_tflite)
 
 
@@ -94,7 +96,20 @@ def family_tflite(family: str, model, quantize: str, images=None, size: int | No
     calibration = (resolve(spec.calibration)(model, images, _size(size, shape))
                    if quantize == "int8" else None)
     return to_tflite(phone_model(family, model, spec, also), quantize, calibration,
-                     float_ops=spec.float_ops if quantize == "int8" else (), shape=shape)
+                     float_ops=spec.float_ops if quantize == "int8" else (),
+                     shape=input_shapes(model, spec, images, size, shape))
+
+
+def input_shapes(model, spec: ExportSpec, images, size, shape):
+    """The fixed (H, W) of each image input for ``shape``: where the family's own validation
+    inputs at that size differ in size from one another (a Texture Network's noise pyramid,
+    ``noise_k`` at ``shape / 2^k``), theirs; else ``shape`` itself."""
+    if shape is None:
+        return None
+    inputs, _ = resolve(spec.validation)(model, images, _size(size, shape))
+    inputs = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+    sizes = [tuple(np.shape(x)[1:3]) if np.ndim(x) == 4 else tuple(shape) for x in inputs]
+    return sizes if len(set(sizes)) > 1 else shape
 
 
 def export_model(family: str, model, quantize: str, out: str | Path, images=None,
@@ -123,9 +138,10 @@ def _export_part(family, model, quantize, out, spec, images, size, shape, weight
     write_tflite(data, out)
     inputs, target = resolve(spec.validation)(model, images, _size(size, shape))
     if shape:
+        shapes = per_input(input_shapes(model, spec, images, size, shape), len(phone.inputs))
         inputs = fit_to_shape(inputs if isinstance(inputs, (list, tuple)) else [inputs],
-                              [type("Spec", (), {"shape": fixed_dims(t.shape, shape)})
-                               for t in phone.inputs])
+                              [type("Spec", (), {"shape": fixed_dims(t.shape, s)})
+                               for t, s in zip(phone.inputs, shapes)])
         inputs = inputs if len(inputs) > 1 else inputs[0]
         target = None  # the family's targets are for its own sizes
     report = {"bytes": len(data), "path": str(out), **validate(phone, data, inputs, target)}

@@ -54,9 +54,18 @@ def _tensorflow():
 def _input_specs(tf, model, shape: tuple[int, int] | None = None) -> list:
     """One ``TensorSpec`` per model input: batch and any size Keras left open dynamic, or,
     with ``shape``, every dimension fixed (batch 1, open image sides ``shape``)."""
-    return [tf.TensorSpec(fixed_dims(tensor.shape, shape) if shape else
+    shapes = per_input(shape, len(model.inputs))
+    return [tf.TensorSpec(fixed_dims(tensor.shape, shapes[i]) if shape else
                           [None, *tensor.shape[1:]], tf.float32, name=_input_name(tensor, i))
             for i, tensor in enumerate(model.inputs)]
+
+
+def per_input(shape, count: int) -> list:
+    """``shape`` as one (H, W) per input: the same for all, or already a list of them (a
+    Texture Network's noise inputs, each half the size of the one before)."""
+    if shape and isinstance(shape[0], (list, tuple)):
+        return [tuple(s) for s in shape]
+    return [shape] * count
 
 
 def fixed_dims(dims, shape: tuple[int, int]) -> list[int]:
@@ -94,6 +103,7 @@ def to_tflite(model, quantize: str = "float32", calibration: Iterable | None = N
     debugger, still builtin ops only. ``shape`` (height, width) fixes every dimension:
     batch 1 and that image size, as runtimes that refuse dynamic dimensions need
     (LiteRT.js in the browser); it also drops the SHAPE arithmetic of a dynamic graph.
+    A list of (height, width), one per input, fixes inputs of different sizes.
     """
     tf = _tensorflow()
     if quantize not in QUANTIZATIONS:

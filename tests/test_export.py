@@ -256,3 +256,24 @@ def test_also_output_gives_named_layers_after_the_models_own_in_order(tmp_path):
         np.testing.assert_allclose(a, e, atol=1e-4)
     with pytest.raises(ExportError, match="not a layer"):
         with_layer_outputs(model, ("nope",))
+
+
+def test_a_fixed_shape_sizes_each_noise_input_of_a_texture_network(tmp_path):
+    """--shape 32x32 on a 3-scale Texture Network: noise_k is fixed at 32 / 2^k (the
+    family's own input sizes), not every input at 32x48 (the concatenation failed before)."""
+    import json
+
+    import keras
+
+    from zoo.export.family import export_model
+    from zoo.models.texture_nets import TextureNetwork
+
+    keras.utils.set_random_seed(0)
+    generator = TextureNetwork(scales=3, mode="texture")
+    out = tmp_path / "t.tflite"
+    report = export_model("texture_nets", generator, "float32", out, shape=(32, 32))
+    assert report["max_abs"] < 1e-4
+    meta = json.loads((tmp_path / "t.json").read_text())
+    assert [i["shape_signature"] for i in meta["inputs"]] == [
+        [1, 32, 32, 3], [1, 16, 16, 3], [1, 8, 8, 3]]
+    assert meta["outputs"][0]["shape"] == [1, 32, 32, 3]
