@@ -66,6 +66,7 @@ from zoo.models.perceptual import VGG16, RandomMultiscale
 from zoo.options import COUNT, NON_NEGATIVE, POSITIVE, option
 
 from . import sources
+from .losses import GramTargetLoss
 from .runs import Run, final_weights, run_config
 from .trainer import fit, writes_files
 
@@ -210,29 +211,11 @@ def tv_loss(images):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class StyleReconstructionLoss(keras.layers.Layer):
-    """Sum over layers of :func:`style_reconstruction_loss` against target Grams held as
-    frozen weights (checkpoints and resume carry them); set with :meth:`set_targets`."""
-
-    def __init__(self, channels, **kwargs):
-        super().__init__(**kwargs)
-        self.channels = [int(c) for c in channels]
-        self.targets = [self.add_weight(name=f"target_gram_{i}", shape=(c, c),
-                                        initializer="zeros", trainable=False)
-                        for i, c in enumerate(self.channels)]
-
-    def set_targets(self, grams) -> None:
-        for variable, gram in zip(self.targets, grams):
-            variable.assign(np.asarray(gram, np.float32))
+class StyleReconstructionLoss(GramTargetLoss):
+    """Sum over layers of :func:`style_reconstruction_loss` against the target Grams."""
 
     def call(self, features):
         return sum(style_reconstruction_loss(f, t) for f, t in zip(features, self.targets))
-
-    def compute_output_shape(self, shapes):
-        return (shapes[0][0],)
-
-    def get_config(self):
-        return {**super().get_config(), "channels": self.channels}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -29,3 +30,27 @@ def psnr_metric(y_true, y_pred):
 
 
 psnr_metric.__name__ = "psnr"
+
+
+class GramTargetLoss(keras.layers.Layer):
+    """Base of the style losses that compare features with fixed target Gram matrices,
+    one ``(C, C)`` per layer, held as frozen weights (not config) so that checkpoints,
+    resume and ``final.weights.h5`` carry them; set them with :meth:`set_targets`.
+    Subclasses define ``call(features) -> (B,)``."""
+
+    def __init__(self, channels, **kwargs):
+        super().__init__(**kwargs)
+        self.channels = [int(c) for c in channels]
+        self.targets = [self.add_weight(name=f"target_gram_{i}", shape=(c, c),
+                                        initializer="zeros", trainable=False)
+                        for i, c in enumerate(self.channels)]
+
+    def set_targets(self, grams) -> None:
+        for variable, gram in zip(self.targets, grams):
+            variable.assign(np.asarray(gram, np.float32))
+
+    def compute_output_shape(self, shapes):
+        return (shapes[0][0],)
+
+    def get_config(self):
+        return {**super().get_config(), "channels": self.channels}

@@ -54,6 +54,7 @@ from zoo.models.texture_nets.generator import TextureNetwork, make_noise, sample
 from zoo.options import COUNT, NON_NEGATIVE, POSITIVE, option
 
 from . import sources
+from .losses import GramTargetLoss
 from .runs import Run, final_weights, run_config
 from .trainer import fit, writes_files
 
@@ -195,36 +196,21 @@ def target_grams(extractor: keras.Model, image: np.ndarray, layers) -> list[np.n
 
 
 @keras.saving.register_keras_serializable(package="zoo")
-class GramStyleLoss(keras.layers.Layer):
-    """``sum_l w_l E_l`` per example against fixed target Grams held as frozen weights.
-
-    The targets are weights (not config) so that checkpoints, resume and
-    ``final.weights.h5`` carry them; set them with :meth:`set_targets`.
-    """
+class GramStyleLoss(GramTargetLoss):
+    """``sum_l w_l E_l`` per example against the fixed target Grams (uniform ``w_l`` by
+    default)."""
 
     def __init__(self, channels, layer_weights=None, **kwargs):
-        super().__init__(**kwargs)
-        self.channels = [int(c) for c in channels]
+        super().__init__(channels, **kwargs)
         n = len(self.channels)
         self.layer_weights = [float(w) for w in (layer_weights or [1.0 / n] * n)]
-        self.targets = [self.add_weight(name=f"target_gram_{i}", shape=(c, c),
-                                        initializer="zeros", trainable=False)
-                        for i, c in enumerate(self.channels)]
-
-    def set_targets(self, grams) -> None:
-        for variable, gram in zip(self.targets, grams):
-            variable.assign(np.asarray(gram, np.float32))
 
     def call(self, features):
         return sum(w * layer_style_loss(f, t, GRAM_NORMALIZATION)
                    for w, f, t in zip(self.layer_weights, features, self.targets))
 
-    def compute_output_shape(self, shapes):
-        return (shapes[0][0],)
-
     def get_config(self):
-        return {**super().get_config(), "channels": self.channels,
-                "layer_weights": self.layer_weights}
+        return {**super().get_config(), "layer_weights": self.layer_weights}
 
 
 @keras.saving.register_keras_serializable(package="zoo")
