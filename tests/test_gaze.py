@@ -121,26 +121,30 @@ def test_eyes_found_in_the_bundled_photo():
     # the two eyes of the astronaut (256x256 crop): on one row, 40-60 px apart
     (x0, y0, w0, h0), (x1, y1, w1, h1) = boxes
     assert abs((y0 + h0 / 2) - (y1 + h1 / 2)) < 10 and 40 < (x1 + w1 / 2) - (x0 + w0 / 2) < 60
-    for marks, (x, y, w, h) in zip(find_eyes(image), boxes):
+    for marks, (x, y, w, h) in zip(find_eyes(image, "haar"), boxes):
         assert x <= marks[6, 0] <= x + w and y <= marks[6, 1] <= y + h
         assert marks[0, 0] < marks[6, 0] < marks[3, 0]
 
 
 def test_no_face_is_a_clear_error():
+    """The Haar finder (the MediaPipe one: tests/test_face_landmarks.py)."""
     from zoo.models.deepwarp.gaze import EyeNotFoundError, find_eyes
 
     with pytest.raises(EyeNotFoundError, match="no face found"):
-        find_eyes(np.full((200, 200, 3), 128, np.uint8))
+        find_eyes(np.full((200, 200, 3), 128, np.uint8), "haar")
+    with pytest.raises(ValueError, match="unknown eye finder"):
+        find_eyes(np.full((200, 200, 3), 128, np.uint8), "dlib")
 
 
 def test_redirect_gaze_identity_model_leaves_the_photo_alone(rng):
     """A fresh DeepWarp is the identity (zero flow, gate 0): the photo comes back unchanged;
-    a perturbed one changes pixels inside the eye boxes only."""
+    a perturbed one changes pixels inside the eye boxes only. (Haar finder, which needs no
+    download; the MediaPipe finder's run is in tests/test_face_landmarks.py.)"""
     from zoo.models.deepwarp.gaze import redirect_gaze
     from zoo.models.deepwarp import build
 
     image = astronaut()
-    fresh = redirect_gaze(build(), image, 10.0)
+    fresh = redirect_gaze(build(), image, 10.0, finder="haar")
     np.testing.assert_array_equal(fresh.image, image)
 
     result = redirect_gaze(perturbed_deepwarp(rng), image, 10.0,
@@ -164,7 +168,7 @@ def test_zoo_gaze_command(tmp_path, rng):
     src = tmp_path / "face.png"
     Image.fromarray(astronaut()).save(src)
     result = run_zoo("gaze", str(src), str(out), "--angle", "12", "--weights", str(weights),
-                     "--eyes", str(tmp_path / "eyes.png"))
+                     "--eyes", str(tmp_path / "eyes.png"), "--finder", "haar")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "2 eyes redirected by +12.0 degrees" in result.stdout
     with Image.open(out) as im:
@@ -174,7 +178,8 @@ def test_zoo_gaze_command(tmp_path, rng):
 
     blank = tmp_path / "blank.png"
     Image.new("RGB", (120, 120), (90, 90, 90)).save(blank)
-    result = run_zoo("gaze", str(blank), str(tmp_path / "x.png"), "--weights", str(weights))
+    result = run_zoo("gaze", str(blank), str(tmp_path / "x.png"), "--weights", str(weights),
+                     "--finder", "haar")
     assert result.returncode == 2 and "no face found" in result.stderr
     assert not (tmp_path / "x.png").exists()
 

@@ -22,6 +22,10 @@ def add_parser(commands):
                         "above it")
     p.add_argument("--weights", help=WEIGHTS_HELP)
     p.add_argument("--eyes", metavar="F.png", help="also save the eye crops: input, output, flow")
+    p.add_argument("--finder", choices=("mediapipe", "haar"), default="mediapipe",
+                   help="how the eyes are found: MediaPipe's face mesh and iris models (default; "
+                        "fetched once from the mediapipe 0.10.21 wheel into the zoo's cache) or "
+                        "OpenCV's Haar cascades (offline, weaker: misses many real photos)")
     p.set_defaults(run=run)
 
 
@@ -35,7 +39,7 @@ def run(args):
     if args.eyes:
         check_output(args.eyes, inputs=[args.input, args.weights, args.output])
     image = as_rgb(read_image(args.input))
-    landmarks = find_eyes(image)  # before loading Keras: a photo without a face fails fast
+    landmarks = find_eyes(image, args.finder)  # before loading Keras: a photo without a face fails fast
     model = load("deepwarp", args.weights)
     result = redirect_gaze(model, image, args.angle, landmarks=landmarks)
     write_image(args.output, result.image)

@@ -1,8 +1,8 @@
 """The gaze-correction part of the demo: the bundled astronaut photo, eyes redirected.
 
 The photo is ``images/astronaut.png`` (public domain, NASA; see
-``images/SOURCES.md``). Its eyes are found with OpenCV's bundled Haar cascades,
-redirected by the pretrained DeepWarp (trained on rendered eyes only) at
+``images/SOURCES.md``). Its eyes are found with MediaPipe's face mesh and iris models
+(fetched once; OpenCV's Haar cascades where they cannot be had), redirected by the pretrained DeepWarp (trained on rendered eyes only) at
 -15, +10 and +15 degrees, and blended back (:mod:`zoo.models.deepwarp.gaze`).
 """
 
@@ -48,8 +48,13 @@ def gaze_section(images: list[Path], out: Path) -> Section:
 
     photo = next(p for p in images if p.name == "astronaut.png")
     image = as_rgb(read_image(photo))
+    finder = "MediaPipe's face mesh and iris models"
     try:
-        landmarks = find_eyes(image)  # once, for every angle
+        try:
+            landmarks = find_eyes(image)  # once, for every angle
+        except EyeNotFoundError as err:  # the face models could not be fetched (offline)
+            landmarks = find_eyes(image, "haar")
+            finder = f"OpenCV's Haar cascades ({err})"
         results = {a: redirect_gaze(model, image, a, landmarks=landmarks) for a in ANGLES}
     except EyeNotFoundError as err:
         section.status = f"skipped: {err}"
@@ -66,7 +71,7 @@ def gaze_section(images: list[Path], out: Path) -> Section:
     section.rows.append(("photo", cells))
     section.rows.append(("eyes", strips))
     moved = max(float(np.abs(e.flow).max()) for e in results[ANGLES[-1]].eyes)
-    section.notes.append(f"Eyes found by OpenCV's Haar cascades; largest flow at "
+    section.notes.append(f"Eyes found by {finder}; largest flow at "
                          f"{ANGLES[-1]:+.0f} degrees: {moved:.1f} patch pixels. Trained on rendered "
                          "eyes only (see the model card).")
     return section

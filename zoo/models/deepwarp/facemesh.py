@@ -400,6 +400,8 @@ def deepwarp_landmarks(contour: np.ndarray, iris_centre: np.ndarray) -> np.ndarr
         first, second = second, first
         lower, upper = lower[::-1], upper[::-1]
     length = float(np.hypot(*(second - first)))
+    if not length > 1e-6:
+        raise NoFaceError("no face found in the photo (an eye's corners coincide)")
     axis = (second - first) / length
     upper_line = np.concatenate([[first], upper, [second]])
     lower_line = np.concatenate([[first], lower, [second]])

@@ -112,6 +112,8 @@ def face_model_paths(download: bool = True) -> dict[str, Path]:
         raise FaceModelsError(f"MediaPipe's face models are not cached in {model_dir()}; run "
                               "`python -m zoo.models.deepwarp.facemodels` once (it downloads "
                               f"the mediapipe=={VERSION} wheel)")
+    print(f"fetching MediaPipe's face models (the mediapipe=={VERSION} wheel, 35 MB, once) into "
+          f"{model_dir()}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="zoo-mediapipe-") as tmp:
         return install_from_wheel(download_wheel(Path(tmp)))
 

@@ -6,20 +6,32 @@
 
 Steps, and where each comes from:
 
-1. **Face and eyes**: OpenCV's Haar cascades (Viola-Jones), which ship inside
-   ``opencv-python-headless`` and run offline: the frontal-face cascade, then the
-   eye cascade (and the one trained with glasses) in the face's upper half, one
-   eye per half of the face. Cascades give boxes, not landmarks.
-2. **Landmarks from a box** (:func:`landmarks_from_box`, our heuristic): the
+1. **Face and eyes** (``finder="mediapipe"``, the default): MediaPipe's face
+   detection, face mesh and iris models (Apache-2.0, taken out of the mediapipe
+   0.10.21 wheel by :mod:`zoo.models.deepwarp.facemodels`, run with LiteRT by
+   :mod:`zoo.models.deepwarp.facemesh`; steps and constants in ``FACE_PIPELINE.md``).
+   Each eye's 7 landmarks come from the iris model's refined lid contour (corners,
+   the lids at 1/3 and 2/3 of the corner distance, as the training renderer places
+   them) and its iris centre (the pupil). The first use downloads the wheel once
+   (35 MB, from PyPI) into the zoo's cache; with the files neither cached nor
+   downloadable, :func:`find_eyes` fails in one line (no silent fallback: the Haar
+   finder is much weaker) and says to pass ``finder="haar"``.
+2. **Haar fallback** (``finder="haar"``): OpenCV's Haar cascades (Viola-Jones),
+   which ship inside ``opencv-python-headless`` and run offline: the frontal-face
+   cascade, then the eye cascade (and the one trained with glasses) in the face's
+   upper half, one eye per half of the face. Cascades give boxes, not landmarks,
+   and miss real photos easily (a frontal face with glasses at 640-2600 px).
+   **Landmarks from a box** (:func:`landmarks_from_box`, our heuristic): the
    pupil is the darkest point of the box's middle after a blur the size of the
    pupil; the corners lie
    on the pupil's row, ``CORNER_SPAN`` of the box width apart (Haar eye boxes
    include the brow and some skin either side); the lid points follow the
    renderer's shape (:func:`zoo.training.eyes.landmarks_of`: points at 1/3 and 2/3
    of the corner distance, opening ``LID_UP`` above and ``LID_DOWN`` below the
-   corner line). Users with a real landmark tracker (MediaPipe Face Landmarker on
-   phones) pass ``landmarks=`` instead, in the order of
-   :data:`zoo.models.deepwarp.eyes.LANDMARK_NAMES`.
+   corner line).
+
+   Users with their own landmark tracker (MediaPipe Face Landmarker on phones) pass
+   ``landmarks=`` instead, in the order of :data:`zoo.models.deepwarp.eyes.LANDMARK_NAMES`.
 3. **Redirect**: each eye is cropped as in training (:func:`zoo.models.deepwarp.eyes.eye_box`,
    1.5 x the corner distance, 41 x 51 patch) and run through DeepWarp.
 4. **Blend at the photo's resolution**: the predicted flow (patch pixels) is scaled
@@ -151,11 +163,41 @@ def _box_blur(a: np.ndarray, r: int) -> np.ndarray:
     return (c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]) / (k * k)
 
 
-def find_eyes(image: np.ndarray) -> list[np.ndarray]:
-    """Landmarks (7, 2) of both eyes, in photo pixels (the photo's left eye first)."""
+FINDERS = ("mediapipe", "haar")
+
+
+def find_eyes(image: np.ndarray, finder: str = "mediapipe") -> list[np.ndarray]:
+    """Landmarks (7, 2) of both eyes, in photo pixels (the photo's left eye first).
+
+    ``finder``: ``"mediapipe"`` (face mesh + iris models, the default) or ``"haar"``
+    (OpenCV's cascades and :func:`landmarks_from_box`); see the module docstring.
+    """
+    if finder == "mediapipe":
+        return _find_eyes_mediapipe(image)
+    if finder != "haar":
+        raise ValueError(f"unknown eye finder {finder!r}; known: {', '.join(FINDERS)}")
     cv2 = _cv2()
     gray = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
     return [landmarks_from_box(gray, box) for box in detect_eye_boxes(image)]
+
+
+def _find_eyes_mediapipe(image: np.ndarray) -> list[np.ndarray]:
+    from zoo.models.deepwarp import facemesh
+    from zoo.models.deepwarp.facemodels import FaceModelsError, face_model_paths
+
+    image = np.asarray(image)
+    if image.ndim != 3 or image.shape[-1] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
+    try:
+        paths = face_model_paths()
+    except FaceModelsError as err:
+        raise EyeNotFoundError(f"{err} (or use the weaker Haar finder: finder='haar', "
+                               "`zoo gaze --finder haar`)") from None
+    try:
+        return facemesh.find_eyes(image, paths)
+    except facemesh.NoFaceError as err:
+        raise EyeNotFoundError(f"{err} (MediaPipe face detection; a face that is turned "
+                               "away, covered or very small is missed)") from None
 
 
 def _feather(u: np.ndarray, v: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -198,12 +240,13 @@ def blend_eye(photo: np.ndarray, box, flow: np.ndarray, change: np.ndarray) -> n
     return out
 
 
-def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None) -> GazeResult:
+def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None,
+                  finder: str = "mediapipe") -> GazeResult:
     """Redirect both eyes of ``image`` (uint8 RGB) by ``angle`` degrees upwards (negative: down).
 
     ``model`` is a DeepWarp Keras model with one angle input (vertical
     redirection). ``landmarks`` (a list of (7, 2) arrays, photo pixels) skips
-    the eye detector.
+    the eye finder; else ``finder`` picks it (:func:`find_eyes`).
     """
     import keras
 
@@ -214,7 +257,7 @@ def redirect_gaze(model, image: np.ndarray, angle: float, landmarks=None) -> Gaz
         raise ValueError(f"expected a uint8 RGB image (H, W, 3), got {image.dtype} {image.shape}")
     if model.inputs[2].shape[-1] != 1:
         raise ValueError("gaze correction needs a vertical-redirection DeepWarp (angle_dims=1)")
-    marks = find_eyes(image) if landmarks is None else [np.asarray(m, np.float32) for m in landmarks]
+    marks = find_eyes(image, finder) if landmarks is None else [np.asarray(m, np.float32) for m in landmarks]
     size = tuple(model.inputs[0].shape[1:3])
     boxes = [eyes.eye_box(m, size) for m in marks]
     patches = np.stack([eyes.crop_eye(image, b, size) for b in boxes])
