@@ -78,7 +78,7 @@ export function weightedNms(dets, threshold = NMS_IOU) {
 const bySize = (values) => Object.fromEntries(values.map((v) => [v.length, v]));
 
 async function detectInRegion(img, region, detector) {
-  const tensor = scaled(sampleRegion(img, region, DETECTOR_SIZE, 'zero'), 1 / 127.5, -1);
+  const tensor = scaled(sampleRegion(img, region, DETECTOR_SIZE, "zero"), 127.5, -1);
   const out = bySize(await detector.run([tensor]));
   const raw = out[ANCHORS.length * 16], cls = out[ANCHORS.length];
   const dets = [];
@@ -140,22 +140,23 @@ export async function faceMesh(img, models, faces = null) {
   const sorted = faces.map((d, i) => [d, i]).sort((a, b) => b[0].score - a[0].score || a[1] - b[1]);
   for (const [detection] of sorted) {
     const region = faceRegion(detection);
-    const out = bySize(await models.mesh.run([scaled(sampleRegion(img, region, MESH_SIZE), 1 / 255)]));
+    const out = bySize(await models.mesh.run([scaled(sampleRegion(img, region, MESH_SIZE), 255)]));
     const presence = sigmoid(out[1][0]);
     if (presence < MIN_PRESENCE) continue;
     const raw = out[NUM_MESH_POINTS * 3];
     const points = [];
     for (let p = 0; p < NUM_MESH_POINTS; p++) {
-      points.push(regionToPhoto(region, raw[3 * p] / MESH_SIZE, raw[3 * p + 1] / MESH_SIZE));
+      // float32 / int stays float32 in NumPy: Math.fround as facemesh.py's raw / MESH_SIZE
+      points.push(regionToPhoto(region, Math.fround(raw[3 * p] / MESH_SIZE), Math.fround(raw[3 * p + 1] / MESH_SIZE)));
     }
     const eyes = [];
     for (const [[a, b], flip] of [[EYE_CORNERS[0], false], [EYE_CORNERS[1], true]]) {
       const eye = eyeRegion(points[a], points[b], flip);
-      const o = bySize(await models.iris.run([scaled(sampleRegion(img, eye, IRIS_SIZE), 1 / 255)]));
+      const o = bySize(await models.iris.run([scaled(sampleRegion(img, eye, IRIS_SIZE), 255)]));
       const c = o[NUM_CONTOUR * 3], ir = o[NUM_IRIS * 3];
       const contour = [], iris = [];
-      for (let p = 0; p < NUM_CONTOUR; p++) contour.push(regionToPhoto(eye, c[3 * p] / IRIS_SIZE, c[3 * p + 1] / IRIS_SIZE));
-      for (let p = 0; p < NUM_IRIS; p++) iris.push(regionToPhoto(eye, ir[3 * p] / IRIS_SIZE, ir[3 * p + 1] / IRIS_SIZE));
+      for (let p = 0; p < NUM_CONTOUR; p++) contour.push(regionToPhoto(eye, Math.fround(c[3 * p] / IRIS_SIZE), Math.fround(c[3 * p + 1] / IRIS_SIZE)));
+      for (let p = 0; p < NUM_IRIS; p++) iris.push(regionToPhoto(eye, Math.fround(ir[3 * p] / IRIS_SIZE), Math.fround(ir[3 * p + 1] / IRIS_SIZE)));
       eyes.push({region: eye, contour, iris});
     }
     return {detection, region, presence, points, eyes};

@@ -66,10 +66,10 @@ export function regionToPhoto(region, u, v) {
   return [region.cx + region.side * (u * c - v * s), region.cy + region.side * (u * s + v * c)];
 }
 
-/** values * scale + offset as float32 (a model input). */
-export function scaled(values, scale, offset = 0) {
+/** values / divisor + offset as float32 (a model input; divided, as the NumPy does). */
+export function scaled(values, divisor, offset = 0) {
   const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i] * scale + offset;
+  for (let i = 0; i < values.length; i++) out[i] = values[i] / divisor + offset;
   return out;
 }
 
@@ -137,5 +137,5 @@ export function fromFloatRGB(values, width, height) {
 export function squareTensor(img, side) {
   const s = Math.min(img.width, img.height);
   const region = {cx: img.width / 2, cy: img.height / 2, side: s, angle: 0, flip: false};
-  return scaled(sampleRegion(img, region, side, 'replicate'), 1 / 255);
+  return scaled(sampleRegion(img, region, side, "replicate"), 255);
 }
