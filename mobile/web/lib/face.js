@@ -173,7 +173,7 @@ function lidPoint(lid, origin, axis, t) {
   return [lid[k][0] + f * (lid[k + 1][0] - lid[k][0]), lid[k][1] + f * (lid[k + 1][1] - lid[k][1])];
 }
 
-/** facemesh.deepwarp_landmarks: 7 points (zoo convention: pixel centres at integers). */
+/** facemesh.deepwarp_landmarks: DeepWarp's 7 points, photo pixels (centres at integers). */
 export function deepwarpLandmarks(contour, irisCentre) {
   const c = contour.slice(0, LID_CONTOUR);
   let first = c[0], second = c[8], lower = c.slice(1, 8), upper = c.slice(9, 16);
@@ -189,7 +189,7 @@ export function deepwarpLandmarks(contour, irisCentre) {
   const lowerLine = sortLine([first, ...lower, second]);
   const [u1, u2] = [1 / 3, 2 / 3].map((t) => lidPoint(upperLine, first, axis, t * length));
   const [l1, l2] = [1 / 3, 2 / 3].map((t) => lidPoint(lowerLine, first, axis, t * length));
-  return [first, u1, u2, second, l2, l1, irisCentre].map(([x, y]) => [Math.fround(x - 0.5), Math.fround(y - 0.5)]);
+  return [first, u1, u2, second, l2, l1, irisCentre].map(([x, y]) => [Math.fround(x), Math.fround(y)]);
 }
 
 /** DeepWarp's landmarks of both eyes, the photo's left eye first (facemesh.eye_landmarks). */

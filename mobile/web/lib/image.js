@@ -2,63 +2,33 @@
 // line (the tests compare them). Images are ImageData-like: {data: RGBA bytes, width, height}.
 
 /** zoo.models.deepwarp.facemesh.sample_region: the square region {cx, cy, side, angle, flip}
- * of an RGBA photo as an n x n x 3 Float64Array of pixel values 0-255: where a region pixel
- * spans k = floor(side / n) >= 2 photo pixels, the photo is first reduced by k x k box means
- * (blocks aligned at the region's bounding box less 2k), then read bilinearly; `border`
- * 'zero' or 'replicate'. Same arithmetic as the NumPy, step by step. */
+ * of an RGBA photo as an n x n x 3 Float64Array of pixel values 0-255: tensor pixel (i, j)
+ * is the photo read bilinearly at regionToPhoto(j / n, i / n) (pixel centres at integers),
+ * taps outside the photo zero (`border` 'zero') or the nearest edge pixel ('replicate'):
+ * MediaPipe's ImageToTensorCalculator. Same arithmetic as the NumPy, step by step. */
 export function sampleRegion(img, region, n, border = 'replicate') {
   const {data, width: w, height: h} = img;
   const zero = border === 'zero';
-  const k = Math.max(1, Math.floor(region.side / n));
-  const reach = region.side / 2 * (Math.abs(Math.cos(region.angle)) + Math.abs(Math.sin(region.angle)));
-  const x0 = Math.floor(region.cx - reach) - 2 * k;
-  const y0 = Math.floor(region.cy - reach) - 2 * k;
-  const cols = Math.floor((Math.ceil(region.cx + reach) + 2 * k - x0 + k - 1) / k) * k;
-  const rows = Math.floor((Math.ceil(region.cy + reach) + 2 * k - y0 + k - 1) / k) * k;
-  const bw = cols / k, bh = rows / k;
-  const block = new Float64Array(bw * bh * 3);
-  for (let r = 0; r < bh; r++) {
-    for (let c = 0; c < bw; c++) {
-      let s0 = 0, s1 = 0, s2 = 0;
-      for (let dy = 0; dy < k; dy++) {
-        const y = y0 + r * k + dy;
-        const yIn = y >= 0 && y < h, yc = Math.min(Math.max(y, 0), h - 1);
-        for (let dx = 0; dx < k; dx++) {
-          const x = x0 + c * k + dx;
-          if (zero && (!yIn || x < 0 || x >= w)) continue;
-          const o = (yc * w + Math.min(Math.max(x, 0), w - 1)) * 4;
-          s0 += data[o]; s1 += data[o + 1]; s2 += data[o + 2];
-        }
-      }
-      const o = (r * bw + c) * 3;
-      block[o] = s0 / (k * k); block[o + 1] = s1 / (k * k); block[o + 2] = s2 / (k * k);
-    }
-  }
   const out = new Float64Array(n * n * 3);
-  const cos = Math.cos(region.angle), sin = Math.sin(region.angle);
-  const at = (r, c, ch) => {
-    if (zero && (r < 0 || r >= bh || c < 0 || c >= bw)) return 0;
-    return block[(Math.min(Math.max(r, 0), bh - 1) * bw + Math.min(Math.max(c, 0), bw - 1)) * 3 + ch];
+  const tap = (r, c, ch) => {
+    if (zero && (r < 0 || r >= h || c < 0 || c >= w)) return 0;
+    return data[(Math.min(Math.max(r, 0), h - 1) * w + Math.min(Math.max(c, 0), w - 1)) * 4 + ch];
   };
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) {
-      let u = (j + 0.5) / n - 0.5;
-      const v = (i + 0.5) / n - 0.5;
-      if (region.flip) u = -u;
-      const px = (region.cx + region.side * (u * cos - v * sin) - x0) / k - 0.5;
-      const py = (region.cy + region.side * (u * sin + v * cos) - y0) / k - 0.5;
-      const xf = Math.floor(px), yf = Math.floor(py), fx = px - xf, fy = py - yf;
+      const [x, y] = regionToPhoto(region, j / n, i / n);
+      const x0 = Math.floor(x), y0 = Math.floor(y), fx = x - x0, fy = y - y0;
       for (let ch = 0; ch < 3; ch++) {
         out[(i * n + j) * 3 + ch] =
-          (1 - fy) * ((1 - fx) * at(yf, xf, ch) + fx * at(yf, xf + 1, ch)) +
-          fy * ((1 - fx) * at(yf + 1, xf, ch) + fx * at(yf + 1, xf + 1, ch));
+          (1 - fy) * ((1 - fx) * tap(y0, x0, ch) + fx * tap(y0, x0 + 1, ch)) +
+          fy * ((1 - fx) * tap(y0 + 1, x0, ch) + fx * tap(y0 + 1, x0 + 1, ch));
       }
     }
   }
   return out;
 }
 
-/** Region coordinates (u, v) in [0, 1] -> continuous photo coordinates (Region.to_photo). */
+/** Region coordinates (u, v) -> photo pixels (Region.to_photo; pixel centres at integers). */
 export function regionToPhoto(region, u, v) {
   u -= 0.5; v -= 0.5;
   if (region.flip) u = -u;

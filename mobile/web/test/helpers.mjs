@@ -73,7 +73,7 @@ export async function open({args = [], path = 'index.html?sw=0', serviceWorkers 
   await page.goto(base + path);
   const ok = await page.evaluate(() => window.zooApp.ready);
   if (!ok) throw new Error(`the app did not start: ${await page.evaluate(() => window.zooApp.errors.join('; '))}`);
-  const close = async () => { await browser.close(); await new Promise((r) => server.close(r)); };
+  const close = async () => { await browser.close(); if (server.listening) await new Promise((r) => server.close(r)); };
   return {server, base, browser, context, page, foreign, errors, close};
 }
 
