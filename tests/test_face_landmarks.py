@@ -272,3 +272,23 @@ def test_zoo_gaze_moves_the_pupils_the_way_asked(face_models, tmp_path):
     assert np.all(pupils["up"] < pupils["up_input"] - 0.5), pupils
     assert np.all(pupils["down"] > pupils["down_input"] + 0.5), pupils
     assert np.all(pupils["room"] < pupils["room_input"] - 0.3), pupils
+
+
+def test_zoo_gaze_without_face_models_fails_in_one_line(tmp_path):
+    """No cached models and no package index: one line naming the fix and --finder haar
+    (no silent fallback to the weaker finder), before any model loads; no output file."""
+    from PIL import Image
+
+    from test_gaze import astronaut
+
+    src = tmp_path / "face.png"
+    Image.fromarray(astronaut()).save(src)
+    offline = {"KERAS_HOME": str(tmp_path / "keras"), "PIP_CONFIG_FILE": "/dev/null",
+               "PIP_INDEX_URL": "http://127.0.0.1:9/simple", "PIP_FIND_LINKS": "",
+               "PIP_NO_INDEX": "", "PIP_RETRIES": "0", "PIP_TIMEOUT": "2"}
+    done = run_zoo("gaze", str(src), str(tmp_path / "out.png"), env=offline, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("zoo: error:")]
+    assert len(errors) == 1 and "cannot download the mediapipe==0.10.21 wheel" in errors[0]
+    assert "--finder haar" in errors[0]
+    assert not (tmp_path / "out.png").exists()
