@@ -1,0 +1,53 @@
+"""The phone web app (mobile/web) in real headless Chromium: `npm ci` where node_modules is
+missing, `npm run models`, the Python reference outputs, then `node --test`, which checks
+(a) every model's numbers against ai_edge_litert, (b) gaze correction on a face photo and
+through a fake camera, (c) stylization against the Python pipeline, (d) the app offline after
+one visit, (e) no request leaving 127.0.0.1. Skips with the reason where Node or Chromium is
+missing (.ci/run installs Debian's chromium and runs npm ci first)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+WEB = Path(__file__).resolve().parents[1] / "mobile" / "web"
+
+pytestmark = pytest.mark.slow
+
+
+def _chromium() -> str | None:
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _run(cmd, timeout, env=None):
+    result = subprocess.run(cmd, cwd=WEB, capture_output=True, text=True, timeout=timeout,
+                            env={**os.environ, **(env or {})})
+    return result
+
+
+def test_web_app_in_headless_chromium():
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("Node.js (node, npm) is not installed: the web app's tests need it")
+    if _chromium() is None:
+        pytest.skip("no Chromium: `apt-get install -y chromium` (or set CHROMIUM=/path/to/it)")
+    if not (WEB / "node_modules" / "playwright-core").exists():
+        result = _run(["npm", "ci", "--no-audit", "--no-fund"], timeout=600)
+        assert result.returncode == 0, f"npm ci failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "PYTHON": sys.executable, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = _run(["npm", "run", "models"], timeout=1200, env=env)
+    assert result.returncode == 0, f"npm run models failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+    result = _run([sys.executable, "tools/reference.py"], timeout=600, env=env)
+    assert result.returncode == 0, f"tools/reference.py failed:\n{result.stderr[-3000:]}"
+    result = _run(["npm", "test"], timeout=600, env={**env, "ZOO_WEB_REFERENCE": "keep"})
+    figures = [line for line in result.stdout.splitlines()
+               if line.startswith("# ") and ("|" in line or "PSNR" in line or "pupil" in line
+                                             or "offline" in line or "requests" in line)]
+    print("\n".join(figures))
+    assert result.returncode == 0, f"node --test failed:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
+    assert "# fail 0" in result.stdout and "# skipped 0" in result.stdout, result.stdout[-3000:]
