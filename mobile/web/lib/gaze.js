@@ -35,41 +35,78 @@ function ramp(t, n) {
 
 /** gaze._bilinear on an (h, w, C) Float array at (u = column, v = row), clamped. */
 function bilinear(a, h, w, C, u, v, out) {
+  return bilinearAt((r, c, ch) => a[(r * w + c) * C + ch], h, w, C, u, v, out);
+}
+
+function bilinearAt(at, h, w, C, u, v, out) {
   u = Math.min(Math.max(u, 0), w - 1); v = Math.min(Math.max(v, 0), h - 1);
   const u0 = Math.min(Math.floor(u), w - 2), v0 = Math.min(Math.floor(v), h - 2);
   const fu = u - u0, fv = v - v0;
   for (let c = 0; c < C; c++) {
-    const p00 = a[(v0 * w + u0) * C + c], p01 = a[(v0 * w + u0 + 1) * C + c];
-    const p10 = a[((v0 + 1) * w + u0) * C + c], p11 = a[((v0 + 1) * w + u0 + 1) * C + c];
-    out[c] = (1 - fv) * ((1 - fu) * p00 + fu * p01) + fv * ((1 - fu) * p10 + fu * p11);
+    out[c] = (1 - fv) * ((1 - fu) * at(v0, u0, c) + fu * at(v0, u0 + 1, c)) +
+             fv * ((1 - fu) * at(v0 + 1, u0, c) + fu * at(v0 + 1, u0 + 1, c));
   }
   return out;
 }
 
-/** gaze.blend_eye: warp `photo` (Float64Array H x W x 3 in [0, 1]) inside `box` by the patch
- * `flow` (h x w x 2, patch pixels) and add `change` (h x w x 3), both faded to 0 at the
- * box border. Returns a new array; pixels outside the box are untouched. */
-export function blendEye(photo, H, W, box, flow, change, size) {
+/** The photo as gaze.py's float64 `image / 255`, without converting every pixel: the RGBA
+ * bytes, plus the boxes already blended (their float values), latest first. */
+class Photo {
+  constructor(img) { this.img = img; this.patches = []; }
+
+  at(r, c, ch) {
+    for (const p of this.patches) {
+      if (r >= p.top && r < p.bottom && c >= p.left && c < p.right) {
+        return p.values[((r - p.top) * (p.right - p.left) + (c - p.left)) * 3 + ch];
+      }
+    }
+    return this.img.data[(r * this.img.width + c) * 4 + ch] / 255;
+  }
+
+  /** RGBA bytes: np.clip(np.round(photo * 255), 0, 255) where blended, the bytes elsewhere. */
+  bytes() {
+    const out = new Uint8ClampedArray(this.img.data);
+    for (const p of this.patches.slice().reverse()) {
+      const w = p.right - p.left;
+      for (let r = p.top; r < p.bottom; r++) {
+        for (let c = p.left; c < p.right; c++) {
+          const o = (r * this.img.width + c) * 4, i = ((r - p.top) * w + (c - p.left)) * 3;
+          for (let ch = 0; ch < 3; ch++) out[o + ch] = roundHalfEven(p.values[i + ch] * 255);
+          out[o + 3] = 255;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** gaze.blend_eye: warp the photo (a Photo) inside `box` by the patch `flow` (h x w x 2, patch
+ * pixels) and add `change` (h x w x 3), both faded to 0 at the box border; the box's new
+ * values are added to the photo. Pixels outside the box are untouched. */
+export function blendEye(photo, box, flow, change, size) {
   const [h, w] = size;
+  const H = photo.img.height, W = photo.img.width;
   const [x0, y0, x1, y1] = box;
   const sx = (x1 - x0) / w, sy = (y1 - y0) / h;
   const top = Math.max(Math.floor(y0), 0), left = Math.max(Math.floor(x0), 0);
   const bottom = Math.min(Math.ceil(y1), H), right = Math.min(Math.ceil(x1), W);
-  const out = photo.slice();
+  const values = new Float64Array(Math.max(bottom - top, 0) * Math.max(right - left, 0) * 3);
   const d = [0, 0], ch = [0, 0, 0], warped = [0, 0, 0];
+  const at = (r, c, k) => photo.at(r, c, k);
   for (let row = top; row < bottom; row++) {
     for (let col = left; col < right; col++) {
       const u = (col + 0.5 - x0) / sx - 0.5, v = (row + 0.5 - y0) / sy - 0.5;
       const weight = ramp(u, w) * ramp(v, h);
       bilinear(flow, h, w, 2, u, v, d);
       const srcX = col + d[0] * weight * sx, srcY = row + d[1] * weight * sy;
-      bilinear(photo, H, W, 3, srcX, srcY, warped);
+      bilinearAt(at, H, W, 3, srcX, srcY, warped);
       bilinear(change, h, w, 3, u, v, ch);
-      const o = (row * W + col) * 3;
-      for (let c = 0; c < 3; c++) out[o + c] = warped[c] + weight * ch[c];
+      const o = ((row - top) * (right - left) + (col - left)) * 3;
+      for (let c = 0; c < 3; c++) values[o + c] = warped[c] + weight * ch[c];
     }
   }
-  return out;
+  photo.patches.unshift({top, left, bottom, right, values});
+  return photo;
 }
 
 /** gaze.redirect_gaze with the landmarks given (face.js finds them): both eyes through the
@@ -80,9 +117,7 @@ export async function redirectGaze(deepwarp, img, marks, angle) {
   const [h, w] = size;
   const iOut = deepwarp.outputIndex('output'), iFlow = deepwarp.outputIndex('flow');
   const iWarp = deepwarp.outputIndex('warp');
-  const {width: W, height: H, data} = img;
-  let photo = new Float64Array(W * H * 3);
-  for (let i = 0; i < W * H; i++) for (let c = 0; c < 3; c++) photo[3 * i + c] = data[4 * i + c] / 255;
+  const photo = new Photo(img);
   const eyes = [];
   for (const m of marks) {
     const box = eyeBox(m, size);
@@ -93,14 +128,9 @@ export async function redirectGaze(deepwarp, img, marks, angle) {
     // float32 subtraction, as NumPy's out[i] - warped[i] on float32 arrays
     for (let i = 0; i < change.length; i++) change[i] = Math.fround(output[i] - warp[i]);
     eyes.push({box, patch, output, flow});
-    photo = blendEye(photo, H, W, box, flow, change, size);
+    blendEye(photo, box, flow, change, size);
   }
-  const out = new Uint8ClampedArray(W * H * 4);
-  for (let i = 0; i < W * H; i++) {
-    for (let c = 0; c < 3; c++) out[4 * i + c] = roundHalfEven(photo[3 * i + c] * 255);
-    out[4 * i + 3] = 255;
-  }
-  return {image: {data: out, width: W, height: H}, eyes};
+  return {image: {data: photo.bytes(), width: img.width, height: img.height}, eyes};
 }
 
 function roundHalfEven(x) {  // np.round, then clip to 0..255
