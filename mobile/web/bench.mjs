@@ -41,7 +41,7 @@ const browser = await app.page.evaluate(async (rounds) => {
 }, rounds);
 await app.close();
 
-const version = execFileSync(CHROMIUM, ['--version'], {encoding: 'utf8'}).trim();
+const version = execFileSync(CHROMIUM, ['--version'], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
 const rows = Object.entries(browser.ms).map(([name, ms]) => {
   const p = py[name];
   const fps = (v) => v ? (1000 / v).toFixed(1) : '-';
@@ -62,6 +62,9 @@ const table = [
   ...rows,
   ``,
   `Target: gaze >= 15 FPS in the browser: ${gazeFps >= 15 ? 'met' : 'not met'} (${gazeFps.toFixed(1)} FPS).`,
+  ``,
+  `The 2 cores are shared with other jobs: single runs vary by up to 2x (browser and Python rows are measured one after the other, not interleaved).`,
+  `A phone's Chrome or Safari can use WebGPU (\`accelerator: 'webgpu'\` in lib/runtime.js); not measured here (no GPU).`,
   ``,
 ].join('\n');
 console.log(table);
