@@ -51,3 +51,18 @@ def test_web_app_in_headless_chromium():
     print("\n".join(figures))
     assert result.returncode == 0, f"node --test failed:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
     assert "# fail 0" in result.stdout and "# skipped 0" in result.stdout, result.stdout[-3000:]
+
+
+def test_zoo_demo_prints_the_command_that_serves_the_web_app():
+    """`zoo demo` ends with WEB_APP_COMMAND; every npm script it names exists, and the README
+    gives the same command."""
+    import json
+
+    from zoo.cli.demo import WEB_APP_COMMAND
+
+    scripts = json.loads((WEB / "package.json").read_text())["scripts"]
+    for part in WEB_APP_COMMAND.split("&&")[1:]:
+        words = part.split()
+        assert words[0] == "npm" and (words[1] == "ci" or words[2] in scripts), part
+    readme = (WEB.parents[1] / "README.md").read_text()
+    assert WEB_APP_COMMAND in readme

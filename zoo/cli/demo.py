@@ -42,3 +42,9 @@ def run(args):
 
     index = run_demo(args.out, only=args.only)
     print(f"gallery: {index}")
+    print(f"phone web app (gaze correction, stylization; mobile/README.md): {WEB_APP_COMMAND}")
+
+
+WEB_APP_COMMAND = "cd mobile/web && npm ci && npm run models && npm run serve"
+"""The one command that serves the phone web app locally, from a checkout of the repository
+(the wheel does not ship mobile/); then open http://127.0.0.1:8000/."""
