@@ -169,6 +169,26 @@ def test_detection_and_face_mesh_match_mediapipe(face_models):
     np.testing.assert_allclose(mesh.points[idx, :2], [MP_MESH[i] for i in idx], atol=0.05)
 
 
+def test_trace_for_ports_holds_every_step(face_models, tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from test_gaze import astronaut
+
+    src = tmp_path / "face.png"
+    Image.fromarray(astronaut()).save(src)
+    assert fm.main([str(src), "--json", str(tmp_path / "trace.json")]) == 0
+    trace = json.loads((tmp_path / "trace.json").read_text())
+    assert trace["size"] == [256, 256] and len(trace["mesh"]) == 468
+    assert [e["region"]["flip"] for e in trace["eyes"]] == [False, True]
+    assert [len(e["contour"]) for e in trace["eyes"]] == [71, 71]
+    np.testing.assert_allclose(trace["landmarks"], fm.find_eyes(astronaut(), face_models),
+                               atol=1e-4)
+    assert "photo's left eye: (" in capsys.readouterr().out
+    assert fm.main([str(tmp_path / "missing.png")]) == 2
+
+
 def _photo(name: str, long_side: int | None = None) -> np.ndarray:
     from PIL import Image
 

@@ -408,3 +408,74 @@ def find_eyes(image: np.ndarray, paths: dict | None = None) -> list[np.ndarray]:
 
         paths = face_model_paths()
     return eye_landmarks(face_mesh(np.asarray(image), paths))
+
+
+# -- reference numbers for ports ---------------------------------------------------------
+
+def trace(image: np.ndarray, paths: dict | None = None) -> dict:
+    """Every intermediate value of :func:`face_mesh` and the landmarks, as plain lists: the
+    numbers a port (mobile/web) compares itself against on the same photo."""
+    if paths is None:
+        from zoo.models.deepwarp.facemodels import face_model_paths
+
+        paths = face_model_paths()
+    image = np.asarray(image)
+    mesh = face_mesh(image, paths)
+
+    def region(r: Region) -> dict:
+        return {"centre": [float(v) for v in r.centre], "side": float(r.side),
+                "angle": float(r.angle), "flip": bool(r.flip)}
+
+    def rows(a) -> list:
+        return np.round(np.asarray(a, np.float64), 4).tolist()
+
+    return {
+        "size": [int(image.shape[1]), int(image.shape[0])],  # W, H
+        "detection": {"box": rows(mesh.detection.box), "keypoints": rows(mesh.detection.keypoints),
+                      "score": round(mesh.detection.score, 6)},
+        "face_region": region(mesh.region),
+        "presence": round(mesh.presence, 6),
+        "mesh": rows(mesh.points),
+        "eyes": [{"corners": list(corners), "region": region(r), "contour": rows(c),
+                  "iris": rows(i)}
+                 for corners, r, c, i in zip(EYE_CORNERS, mesh.eye_regions, mesh.contours,
+                                             mesh.irises)],
+        "landmarks": [rows(m) for m in eye_landmarks(mesh)],  # the photo's left eye first
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+    import sys
+
+    from zoo.errors import ZooError
+
+    parser = argparse.ArgumentParser(
+        prog="python -m zoo.models.deepwarp.facemesh",
+        description="Find the eyes of a photo with MediaPipe's face models (FACE_PIPELINE.md) and "
+                    "print DeepWarp's 7 landmarks per eye; --json writes every intermediate "
+                    "value, for checking a port.")
+    parser.add_argument("photo")
+    parser.add_argument("--json", metavar="OUT.json", help="write the detection, regions, mesh, "
+                        "iris outputs and landmarks here")
+    args = parser.parse_args(argv)
+    from zoo.image import as_rgb, read_image
+
+    try:
+        result = trace(as_rgb(read_image(args.photo)))
+    except (NoFaceError, ZooError) as err:
+        print(f"facemesh: error: {err}", file=sys.stderr)
+        return 2
+    for side, marks in zip(("photo's left eye", "photo's right eye"), result["landmarks"]):
+        print(f"{side}: " + "  ".join(f"({x:.1f}, {y:.1f})" for x, y in marks))
+    if args.json:
+        from zoo.atomic import write_text
+
+        write_text(args.json, json.dumps(result, indent=1))
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
