@@ -1,9 +1,10 @@
-// A tiny static server for the app (Node's http module only): `npm run serve` or
-// `node tools/serve.mjs [port] [host]`. It sends COOP/COEP so that the page is cross-origin
+// A tiny static server for the app (Node's http/https modules only): `npm run serve` or
+// `node tools/serve.mjs [port] [host]`; with TLS_CERT and TLS_KEY (PEM files) set, HTTPS. It sends COOP/COEP so that the page is cross-origin
 // isolated (LiteRT.js's threaded wasm needs SharedArrayBuffer). Cameras need a secure origin:
 // http://localhost works on this machine; a phone needs HTTPS (see mobile/README.md).
-import {createReadStream, statSync} from 'node:fs';
+import {createReadStream, readFileSync, statSync} from 'node:fs';
 import {createServer} from 'node:http';
+import {createServer as createTlsServer} from 'node:https';
 import {extname, join, normalize, sep} from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -13,8 +14,8 @@ const TYPES = {'.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.
   '.wasm': 'application/wasm', '.tflite': 'application/octet-stream', '.png': 'image/png',
   '.jpg': 'image/jpeg', '.md': 'text/markdown'};
 
-export function serve(port = 0, host = '127.0.0.1', root = ROOT) {
-  const server = createServer((req, res) => {
+export function serve(port = 0, host = '127.0.0.1', root = ROOT, tls = null) {
+  const handler = (req, res) => {
     let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(root, path));
@@ -28,13 +29,16 @@ export function serve(port = 0, host = '127.0.0.1', root = ROOT) {
       'Content-Length': stat.size, 'Cache-Control': 'no-cache',
       'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp'});
     createReadStream(file).pipe(res);
-  });
+  };
+  const server = tls ? createTlsServer(tls, handler) : createServer(handler);
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [port = '8000', host = '127.0.0.1'] = process.argv.slice(2);
-  const server = await serve(Number(port), host);
+  const {TLS_CERT, TLS_KEY} = process.env;
+  const tls = TLS_CERT && TLS_KEY ? {cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY)} : null;
+  const server = await serve(Number(port), host, ROOT, tls);
   const {port: p} = server.address();
-  console.log(`serving ${ROOT} at http://${host === '0.0.0.0' ? 'localhost' : host}:${p}/`);
+  console.log(`serving ${ROOT} at http${tls ? 's' : ''}://${host === '0.0.0.0' ? 'localhost' : host}:${p}/`);
 }
