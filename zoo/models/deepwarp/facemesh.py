@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -225,14 +226,18 @@ def _interpreter(path: str):
     return interpreter
 
 
+_LOCK = threading.Lock()  # one interpreter per model file, shared: one call at a time
+
+
 def _run(path, tensor: np.ndarray) -> dict[str, np.ndarray]:
     """Run one model on one input; outputs by name."""
-    interpreter = _interpreter(str(path))
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"],
-                           np.ascontiguousarray(tensor[None], np.float32))
-    interpreter.invoke()
-    return {d["name"]: interpreter.get_tensor(d["index"]).copy()
-            for d in interpreter.get_output_details()}
+    with _LOCK:
+        interpreter = _interpreter(str(path))
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"],
+                               np.ascontiguousarray(tensor[None], np.float32))
+        interpreter.invoke()
+        return {d["name"]: interpreter.get_tensor(d["index"]).copy()
+                for d in interpreter.get_output_details()}
 
 
 def sample_region(image: np.ndarray, region: Region, n: int, border: str = "replicate"
