@@ -4,7 +4,7 @@
 // table and writes it to benchmarks/results/web.md (run from mobile/web).
 //   node bench.mjs [rounds]
 import {execFileSync} from 'node:child_process';
-import {mkdirSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdirSync, writeFileSync} from 'node:fs';
 import {cpus} from 'node:os';
 import {join} from 'node:path';
 import {CHROMIUM, WEB, open, putImage, references, skipReason} from './test/helpers.mjs';
@@ -13,6 +13,7 @@ const rounds = Number(process.argv[2] || 10);
 const reason = skipReason();
 if (reason) { console.error(`cannot run: ${reason}`); process.exit(2); }
 references();
+if (!existsSync(join(WEB, 'test', 'out', 'gaze', 'face.png'))) { console.error('cannot run: no face photo (see tools/reference.py)'); process.exit(2); }
 const python = process.env.PYTHON || join(WEB, '..', '..', '.venv', 'bin', 'python');
 const py = JSON.parse(execFileSync(python, [join(WEB, 'tools', 'bench_python.py'), String(rounds)],
   {encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit']}).trim().split('\n').pop());

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -27,8 +29,10 @@ import numpy as np
 WEB = Path(__file__).resolve().parents[1]
 MODELS = WEB / "models"
 OUT = WEB / "test" / "out"
-FACE_PHOTOS = [Path("/work/shared/data/eyes/interpgaze/_MG_0568.jpg"),
-               Path("/work/shared/data/eyes/rt_gene/gaze_center.jpg")]
+FACE_PHOTOS = [Path(p) for p in os.environ.get("ZOO_WEB_FACE_PHOTOS", os.pathsep.join([
+    "/work/shared/data/eyes/interpgaze/_MG_0568.jpg",
+    "/work/shared/data/eyes/rt_gene/gaze_center.jpg"])).split(os.pathsep)]
+"""The face photos tried in order (the shared data set's; $ZOO_WEB_FACE_PHOTOS replaces them)."""
 ANGLE = 15.0
 SEED = 20261205
 
@@ -201,6 +205,7 @@ def main(argv=None) -> int:
     style(index)
     face = args.face or next((f for f in FACE_PHOTOS if f.exists()), None)
     if face is None:
+        shutil.rmtree(OUT / "gaze", ignore_errors=True)
         write_json(OUT / "gaze" / "skip.json", {"reason": "no face photo: none of "
                                                + ", ".join(map(str, FACE_PHOTOS)) + " exists"})
         print("gaze: skipped (no face photo)")
