@@ -231,7 +231,7 @@ def test_cli_top_level_help_has_an_example_per_command():
     head, examples = result.stdout.split("examples:\n")
     assert "Generative ConvNets in Keras" in head and "``" not in head
     listed = re.findall(r"^    (\w+)  ", head.split("COMMAND\n", 1)[1], flags=re.M)
-    assert len(listed) == 11
+    assert len(listed) == 12
     shown = set(re.findall(r"^  zoo (\w+)", examples, flags=re.M))
     assert shown == set(listed)
 
@@ -320,7 +320,8 @@ def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, mo
         commands = next(a for a in build_parser()._actions
                         if isinstance(a, argparse._SubParsersAction))
         assert list(commands.choices) == ["list", "demo", "train", "eval", "export", "upscale",
-                                          "dip", "gaze", "texture", "style", "stylize", "cli_toy"]
+                                          "dip", "gaze", "texture", "style", "stylize", "synth",
+                                          "cli_toy"]
         assert main(["cli_toy"]) == 0 and capsys.readouterr().out == "toy ran\n"
         assert main(["eval", "cli_toy", "--rounds", "3"]) == 0
         assert capsys.readouterr().out == "cli_toy: 3 rounds\n"
@@ -328,6 +329,6 @@ def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, mo
             main(["export", "--help"])
         help_text = " ".join(capsys.readouterr().out.split())
         assert "cli_toy: toy pictures" in help_text
-        assert "{vdsr,deepwarp,texture_nets,johnson,adain,cli_toy}" in help_text
+        assert "{vdsr,deepwarp,texture_nets,johnson,adain,crn,cli_toy}" in help_text
     finally:
         unregister("cli_toy_family")

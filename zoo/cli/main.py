@@ -15,6 +15,7 @@ examples:
   zoo texture SRC --size N --out OUT [--iters K --optimizer lbfgs|adam --backbone random]
   zoo style CONTENT STYLE --out OUT [--style-weight W --init content --preserve-color]
   zoo stylize CONTENT OUT --style STYLE [--alpha A --mask M]   (or --model johnson-NAME)
+  zoo synth LAYOUT.png --out OUT.png [--outputs K --weights W]
 
 'zoo COMMAND --help' lists a command's options and their defaults.
 """

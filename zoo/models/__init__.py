@@ -21,6 +21,7 @@ FAMILY_MODULES = [
     "zoo.models.texture_nets",
     "zoo.models.johnson",
     "zoo.models.adain",
+    "zoo.models.crn",
 ]
 """The registration lines, in the order ``zoo list`` and the demo show them."""
 
