@@ -22,6 +22,7 @@ FAMILY_MODULES = [
     "zoo.models.johnson",
     "zoo.models.adain",
     "zoo.models.crn",
+    "zoo.models.chairs",
 ]
 """The registration lines, in the order ``zoo list`` and the demo show them."""
 
