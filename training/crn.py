@@ -106,7 +106,7 @@ class CRNConfig:
     data_dir: str | None = option(None, metavar="DIR", help=(
         "where tfds: data sets are prepared (default: $TFDS_DATA_DIR or ~/tensorflow_datasets)"))
     height: int = option(  # the code: PAPER_HEIGHT (256 x 512)
-        64, type=COUNT, help="output rows (a power of two from 4; the width is twice)")
+        64, type=COUNT, help="output rows (a power of two from 16; the width is twice)")
     width: str = option("32", help=(
         "channels: paper (1024 ... 512 by resolution, a GPU job) or a number w (the paper's "
         "times w/1024; 32: every module 32 on CPU)"))
@@ -132,6 +132,9 @@ class CRNConfig:
         if self.height < 16 or self.height & (self.height - 1):
             raise ZooError(f"height must be a power of two of at least 16 (conv5_2 is 1/16 "
                            f"of it), not {self.height}")
+        if self.width != "paper" and not (str(self.width).isdigit() and int(self.width) > 0):
+            raise ZooError(f"width must be paper or a positive number, not {self.width!r}")
+        self.width = str(self.width)
         self.steps_per_epoch = min(self.steps_per_epoch, self.steps)
 
     @property
