@@ -321,7 +321,7 @@ def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, mo
                         if isinstance(a, argparse._SubParsersAction))
         assert list(commands.choices) == ["list", "demo", "train", "eval", "export", "upscale",
                                           "dip", "gaze", "texture", "style", "stylize", "synth",
-                                          "cli_toy"]
+                                          "chairs", "cli_toy"]
         assert main(["cli_toy"]) == 0 and capsys.readouterr().out == "toy ran\n"
         assert main(["eval", "cli_toy", "--rounds", "3"]) == 0
         assert capsys.readouterr().out == "cli_toy: 3 rounds\n"
@@ -329,6 +329,6 @@ def test_cli_commands_and_choices_come_from_the_family_declarations(tmp_path, mo
             main(["export", "--help"])
         help_text = " ".join(capsys.readouterr().out.split())
         assert "cli_toy: toy pictures" in help_text
-        assert "{vdsr,deepwarp,texture_nets,johnson,adain,crn,cli_toy}" in help_text
+        assert "{vdsr,deepwarp,texture_nets,johnson,adain,crn,chairs,cli_toy}" in help_text
     finally:
         unregister("cli_toy_family")

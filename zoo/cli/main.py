@@ -16,6 +16,7 @@ examples:
   zoo style CONTENT STYLE --out OUT [--style-weight W --init content --preserve-color]
   zoo stylize CONTENT OUT --style STYLE [--alpha A --mask M]   (or --model johnson-NAME)
   zoo synth LAYOUT.png --out OUT.png [--outputs K --weights W]
+  zoo chairs OUT.png --chair N --azimuth A --elevation E   (or --morph N1 N2, --views)
 
 'zoo COMMAND --help' lists a command's options and their defaults.
 """
