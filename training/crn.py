@@ -215,6 +215,10 @@ class CRNLoss(keras.layers.Layer):
             shares[name] = ops.sum(ops.mean(e, axis=1), axis=-1)
         return {"total": diversity_loss(totals, self.min_weight, self.mean_weight), **shares}
 
+    def compute_output_spec(self, inputs):
+        batch = inputs[1][0].shape[0]
+        return {n: keras.KerasTensor((batch,)) for n in ("total", *LAYERS)}
+
     def get_config(self):
         return {**super().get_config(), "outputs": self.outputs,
                 "layer_weights": list(self.layer_weights), "min_weight": self.min_weight,
