@@ -318,3 +318,17 @@ def test_demo_section_without_a_preset_says_why(tmp_path, monkeypatch):
         monkeypatch.delitem(PRESETS, name)
     section = crn_section([], tmp_path)
     assert section.status.startswith("skipped: crn has no pretrained weights")
+
+
+def test_demo_section_shows_layouts_and_syntheses(tmp_path):
+    from zoo.models.crn import PRESETS
+    from zoo.models.crn.demo import SEEDS, crn_section
+
+    if not PRESETS:
+        pytest.skip("no CRN preset ships")
+    section = crn_section([], tmp_path)
+    assert section.status == "ok" and len(section.rows) == len(SEEDS)
+    for _, cells in section.rows:
+        assert len(cells) == len(section.columns) and cells[0].caption.startswith("layout")
+        assert all((tmp_path / cell.image).is_file() for cell in cells)
+    assert "procedural" in " ".join(section.notes)

@@ -4,7 +4,7 @@
     net, history = crn.train(crn.Config(data="procedural"), "runs/crn")
     images = zoo.models.crn.synthesize(net, layout_ids)        # (k, H, W, 3)
 
-Loss (Sec. 3.3-3.5; official code github.com/CQFIO/PhotographicImageSynthesis,
+Loss (the paper's Sec. 3; official code github.com/CQFIO/PhotographicImageSynthesis,
 ``demo_256p.py`` at 35e4e62 for the diversity loss, ``demo_512p.py`` / ``demo_1024p.py``
 at 36c3896 for the layer constants). The net gives ``k`` images ``g_u(L)`` of layout
 ``L``; ``Phi`` is VGG19 (average pooling, as the code's ``build_vgg19``). For each layer
@@ -20,11 +20,12 @@ The per-class, per-output total ``T[u, c] = sum_l lambda_l e_l[u, c]`` is mixed 
     loss = 0.999 * sum_c min_u T[u, c] + 0.001 * sum_c mean_u T[u, c]
 
 (``demo_256p.py``: ``reduce_sum(reduce_min(content_loss, 0)) * 0.999 +
-reduce_sum(reduce_mean(content_loss, 0)) * 0.001``): the paper's per-class diversity loss
-(Sec. 3.5, Eq. 3), each class region choosing its best output, with a little of every
-output. With ``k = 1`` it is the plain loss of Sec. 3.3 (as ``demo_512p.py`` computes it).
+reduce_sum(reduce_mean(content_loss, 0)) * 0.001``): the paper's per-class diversity loss,
+each class region choosing its best output (a hard minimum in the paper), with a little of
+every output (the code's 0.001, which the paper does not mention). With ``k = 1`` it is the
+plain feature loss (as ``demo_512p.py`` computes it).
 
-Layer weights ``lambda``: the paper (Sec. 3.3) starts them at the inverse of each layer's
+Layer weights ``lambda``: the paper starts them at the inverse of each layer's
 number of elements (the means above) and rescales them after 100 epochs to balance the
 terms. The code: ``demo_512p.py`` and ``demo_1024p.py`` divide the means by 1, 2.6, 4.8,
 3.7, 5.6 and multiply ``conv5_2`` by 10 / 1.5 (:data:`CODE_LAYER_WEIGHTS`, the default);

@@ -1,7 +1,7 @@
 """The cascaded refinement network of Chen and Koltun (ICCV 2017).
 
 Chen and Koltun, "Photographic Image Synthesis with Cascaded Refinement Networks", ICCV
-2017 (arXiv:1707.09405), Sec. 3. Official code (TensorFlow 1, tf.contrib.slim):
+2017 (arXiv:1707.09405), Sec. 3 (the network and its losses). Official code (TensorFlow 1, tf.contrib.slim):
 github.com/CQFIO/PhotographicImageSynthesis, ``recursive_generator`` in ``demo_256p.py``
 (commit 35e4e62), ``demo_512p.py`` and ``demo_1024p.py`` (commit 36c3896).
 
@@ -18,13 +18,14 @@ bilinearly upsampled x2, then::
 with a normalizer has no bias; ``lrelu(x) = max(0.2 x, x)``). After the last module a 1x1
 convolution (with bias, no normalization) gives ``3 k`` channels, ``k`` images, mapped by
 ``(x + 1) / 2`` (the code's ``(net + 1) / 2 * 255`` on 0..255 pixels; here [0, 1], not
-clipped in training). Paper: ``k = 9`` for the diversity loss (``demo_256p.py``: 27
+clipped in training). ``k = 9`` for the diversity loss (the paper; ``demo_256p.py``: 27
 channels); ``k = 1`` without it (``demo_512p.py``, ``demo_1024p.py``).
 
 Widths ``d_i`` by the module's height (the code's rule, ``dim = 512 if sp >= 128 else
 1024``, 128 at 512, 32 at 1024): 1024 from 4 to 64 rows, 512 at 128 and 256 rows, 128
 at 512, 32 at 1024. So a 256 x 512 net has seven modules of 1024, 1024, 1024, 1024, 1024,
-512, 512 channels; a 1024 x 2048 net nine (the paper's Sec. 3.2 lists the same counts).
+512, 512 channels; a 1024 x 2048 net nine (the numbers here are read from the code; the
+paper describes the same cascade, 1024 feature maps in the coarse modules, fewer at the fine ones).
 ``width``: ``"paper"``, one number ``w`` (every paper width times ``w / 1024``, at least
 4: ``width=32`` is a CPU-sized net), or one channel count per module.
 
@@ -62,8 +63,8 @@ from zoo.errors import ZooError
 
 LEAKY_SLOPE = 0.2  # lrelu(x) = max(0.2 x, x) (the code)
 LAYER_NORM_EPSILON = 1e-12  # tf.contrib.layers.layer_norm's variance_epsilon
-COARSEST = (4, 8)  # M_0's resolution (Sec. 3.2; the code's sp == 4 with (sp, 2 sp))
-PAPER_OUTPUTS = 9  # k of the diversity loss (Sec. 3.5; demo_256p.py's 27 channels)
+COARSEST = (4, 8)  # M_0's resolution (the paper; the code's sp == 4 with (sp, 2 sp))
+PAPER_OUTPUTS = 9  # k of the diversity loss (the paper; demo_256p.py's 27 channels)
 PAPER_HEIGHT = 256  # demo_256p.py: 256 x 512, trained first (512 and 1024 fine-tune it)
 MIN_CHANNELS = 4
 CITYSCAPES_CLASSES = 20  # 19 classes + void (the code's label placeholder)
