@@ -179,3 +179,25 @@ def test_procedural_chairs_render(tmp_path):
     # blends colour, not the depth the mask comes from, at the silhouette's edge)
     assert np.abs(data.rgb[:62].astype(int) - data.rgb[62:]).mean() > 5  # two chairs
     assert (tmp_path / "procedural_n2_s32_seed5.npz").is_file()
+
+
+def test_runs_and_trains_under_jax():
+    """keras.layers / keras.ops only: the same net builds, unpools and trains under JAX."""
+    pytest.importorskip("jax")
+    from conftest import run_python
+
+    done = run_python("""
+import numpy as np, keras
+from zoo.models.chairs.generator import ChairsGenerator, Unpool2D, unpool_numpy, widths
+x = np.random.default_rng(0).random((2, 3, 4, 5), dtype=np.float32)
+assert np.array_equal(np.asarray(Unpool2D()(x)), unpool_numpy(x))
+net = ChairsGenerator(num_chairs=4, **widths("small", 32))
+net.compile(optimizer="adam", loss={"rgb": "mse", "mask": "mse"})
+xs = [np.eye(4, dtype="float32")[[0, 1]], np.ones((2, 4), "float32"), np.zeros((2, 9), "float32")]
+h = net.fit(xs, {"rgb": np.ones((2, 32, 32, 3)), "mask": np.ones((2, 32, 32, 1))}, epochs=3,
+            verbose=0)
+assert h.history["loss"][-1] < h.history["loss"][0]
+print(keras.backend.backend(), "ok")
+""", env={"KERAS_BACKEND": "jax"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "jax ok" in done.stdout
