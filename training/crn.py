@@ -75,7 +75,7 @@ from zoo.errors import ZooError
 from zoo.models.adain.network import random_vgg_weights
 from zoo.models.crn import labels, procedural
 from zoo.models.crn.network import CRN, split_outputs
-from zoo.models.perceptual import VGG19
+from zoo.models.perceptual import VGG19, imagenet_weights
 from zoo.options import COUNT, POSITIVE, option
 
 from . import sources
@@ -376,11 +376,17 @@ def data(config: CRNConfig, examples):
         import tensorflow_datasets as tfds
 
         builder = tfds.builder(ref.full_name, data_dir=ref.data_dir)
-        stream = builder.as_dataset(split=ref.split, shuffle_files=True,
+        encoded = {k: tfds.decode.SkipDecoding() for k in ("image_left", "segmentation_label")}
+        stream = builder.as_dataset(split=ref.split, shuffle_files=True, decoders=encoded,
                                     read_config=tfds.ReadConfig(shuffle_seed=config.seed))
         table = labels.label_id_table()
-        stream = stream.shuffle(64, seed=config.seed).repeat().map(
-            lambda x: _prepare(x["segmentation_label"], x["image_left"], size, table))
+
+        def load(x):  # decoded after the shuffle buffer, which holds the PNG bytes
+            label_ids = tf.io.decode_png(x["segmentation_label"], channels=1)
+            photo = tf.io.decode_png(x["image_left"], channels=3)
+            return _prepare(label_ids, photo, size, table)
+
+        stream = stream.shuffle(64, seed=config.seed).repeat().map(load, num_parallel_calls=2)
     names = ["total", *LAYERS]
     return stream.batch(batch, drop_remainder=True).map(
         lambda layout, photo: ((layout, photo), {n: tf.zeros((batch,)) for n in names})
@@ -441,6 +447,8 @@ def train(config: CRNConfig, run: Run) -> tuple[keras.Model, keras.callbacks.His
     Returns ``(net, history)``; ``RUN_DIR/final.weights.h5`` holds the CRN's weights only
     (``config.json`` records ``model_config``)."""
     keras.utils.set_random_seed(config.seed)
+    if config.backbone == "vgg19":
+        imagenet_weights("vgg19")  # offline without the file: one line, before any work
     items = examples(config)
     run = run_config(run, config.epochs, config.steps_per_epoch)
     if run.tensorboard and writes_files(run.strategy):
