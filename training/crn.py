@@ -56,6 +56,11 @@ Data (``--data``):
 Cityscapes ``labelIds`` are mapped to the 19 classes + void of the code
 (:mod:`zoo.models.crn.labels`); whole frames are resized to the training size (labels
 nearest, photos area), as the code's ``Label256Full`` / ``RGB256Full`` files.
+
+Run folder (:func:`zoo.training.trainer.fit`: checkpoints, exact resume, progress bar,
+``metrics.csv`` with the total and each layer's term, TensorBoard scalars), and at each
+epoch's end a TensorBoard image per sample, layout | the k outputs | the photo
+(``RUN_DIR/logs/samples``); at the end ``sample.png``, the same rows.
 """
 
 from __future__ import annotations
