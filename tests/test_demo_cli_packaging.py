@@ -231,7 +231,7 @@ def test_cli_top_level_help_has_an_example_per_command():
     head, examples = result.stdout.split("examples:\n")
     assert "Generative ConvNets in Keras" in head and "``" not in head
     listed = re.findall(r"^    (\w+)  ", head.split("COMMAND\n", 1)[1], flags=re.M)
-    assert len(listed) == 12
+    assert len(listed) == 13
     shown = set(re.findall(r"^  zoo (\w+)", examples, flags=re.M))
     assert shown == set(listed)
 
