@@ -169,6 +169,9 @@ def test_label_mapping_and_layout_images(tmp_path):
     assert (labels.read_layout(tmp_path / "ids.png") == ids).all()
     Image.fromarray(np.array([[7, 26, 0]], np.uint8)).save(tmp_path / "labelids.png")
     assert labels.read_layout(tmp_path / "labelids.png", "label").tolist() == [[0, 13, 19]]
+    palette = Image.fromarray(labels.colorize(ids)).convert("P", palette=Image.ADAPTIVE)
+    palette.save(tmp_path / "palette.png")  # a palette PNG: its colours count
+    assert (labels.read_layout(tmp_path / "palette.png") == ids).all()
     Image.fromarray(np.full((2, 2, 3), 5, np.uint8)).save(tmp_path / "photo.png")
     with pytest.raises(labels.ImageError, match=r"4 pixels have colours off the Cityscapes "
                                                 r"palette \(first: \(5, 5, 5\)\)"):

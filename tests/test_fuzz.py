@@ -354,7 +354,7 @@ HEAVY = {"zoo": ["load"], "zoo.cli.loading": ["load"], "zoo.demo": ["run_demo"],
          "zoo.training.vdsr": ["fit", "load_patches"], "zoo.training.stn": ["fit", "load_split"],
          "zoo.training.deepwarp": ["fit", "load_bank"], "zoo.training.texture_nets": ["fit"],
          "zoo.training.johnson": ["fit"], "zoo.training.adain": ["fit"],
-         "zoo.training.chairs": ["fit", "load"]}
+         "zoo.training.chairs": ["fit", "load"], "zoo.training.crn": ["fit", "examples"]}
 """Where each command's heavy work starts: models, data banks, training, fitting, the demo."""
 
 

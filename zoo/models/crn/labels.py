@@ -18,9 +18,9 @@ Mapping from the ``labelIds`` of ``gtFine/*_labelIds.png`` and of TFDS's
 
 Layout images (``zoo synth``; :func:`read_layout`), a choice:
 
-* a one-channel PNG (mode L or P) holds **trainIds** (0-18; 255 and every value over 18
+* a one-channel (grey, mode L) PNG holds **trainIds** (0-18; 255 and every value over 18
   are void), or with ``ids="label"`` the labelIds of a ``*_gtFine_labelIds.png``;
-* an RGB PNG is **colour-coded** with the Cityscapes palette (:data:`PALETTE`, the code's
+* an RGB (or palette-mode) PNG is **colour-coded** with the Cityscapes palette (:data:`PALETTE`, the code's
   colours); black (0, 0, 0) is void. Any other colour is an error (a JPEG's blurred edges,
   a photo): save layouts as PNG with exact colours.
 """
@@ -111,26 +111,12 @@ def layout_ids(image: np.ndarray, ids: str = "train", name: str = "layout") -> n
 
 
 def read_layout(path, ids: str = "train") -> np.ndarray:
-    """Channel ids ``(H, W)`` of the layout PNG at ``path`` (a palette-mode PNG's indices are
-    read as ids)."""
-    from PIL import Image, UnidentifiedImageError
+    """Channel ids ``(H, W)`` of the layout image at ``path``, read by
+    :func:`zoo.image.read_image` (one-line errors for missing, broken, huge or 16-bit files;
+    a palette-mode PNG becomes its colours, which must then be the Cityscapes palette's)."""
+    from zoo.image import read_image
 
-    try:
-        with Image.open(path) as image:
-            if image.mode == "P":
-                array = np.asarray(image)
-            elif image.mode in ("L", "RGB", "RGBA"):
-                array = np.asarray(image)
-            else:
-                raise ImageError(f"{path}: a layout is an 8-bit L, P or RGB PNG, not mode "
-                                 f"{image.mode}")
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image") from None
-    except OSError as err:
-        raise ImageError(f"{path}: cannot be read ({err})") from None
-    return layout_ids(array, ids, str(path))
+    return layout_ids(read_image(path), ids, str(path))
 
 
 def nearest_resize(ids: np.ndarray, size: tuple[int, int]) -> np.ndarray:
