@@ -55,7 +55,9 @@ Data (``--data``):
 
 Cityscapes ``labelIds`` are mapped to the 19 classes + void of the code
 (:mod:`zoo.models.crn.labels`); whole frames are resized to the training size (labels
-nearest, photos area), as the code's ``Label256Full`` / ``RGB256Full`` files.
+nearest, photos area), as the code's ``Label256Full`` / ``RGB256Full`` files. (The code's 512
+and 1024 stages train on "vivid" tone-mapped photos, ``optional_preprocessing/*.m``; not done
+here.)
 
 Run folder (:func:`zoo.training.trainer.fit`: checkpoints, exact resume, progress bar,
 ``metrics.csv`` with the total and each layer's term, TensorBoard scalars), and at each
