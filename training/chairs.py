@@ -66,7 +66,8 @@ class ChairsConfig:
     width: str = option("small", choices=WIDTHS,
                         help="small (a CPU budget) or paper (Fig. 2: FC 512/1024, 256/92)")
     holdout_every: int = option(4, type=COUNT_OR_ZERO, help=(
-        "hold out azimuth i where i %% N == N // 2, for the held-out error (0: none)"))
+        "hold out every N-th azimuth (index i with i mod N = N // 2) for the held-out "
+        "error (0: none)"))
     steps: int = option(3000, type=COUNT)
     steps_per_epoch: int = option(250, type=COUNT)
     batch_size: int = option(PAPER_BATCH, type=COUNT)
@@ -77,6 +78,9 @@ class ChairsConfig:
         "where rendered / cropped sets are cached (default: $ZOO_CHAIRS_CACHE or "
         "~/.keras/zoo_cache/chairs)"))
     seed: int = option(0, cli=False)  # zoo train's --seed
+    # How many chairs the net embeds (its one-hot width): train() sets it from the data it
+    # loaded (a rendered_chairs folder with --chairs 0 is only counted once read); 0 before.
+    num_chairs: int = option(0, cli=False)
 
     def __post_init__(self):
         if self.data == PROCEDURAL and self.chairs < 2:
@@ -91,9 +95,13 @@ class ChairsConfig:
     def epochs(self) -> int:
         return max(1, -(-self.steps // self.epoch_steps))
 
-    def net_config(self, num_chairs: int) -> dict:
+    def net_config(self) -> dict:
         """The arguments of :func:`zoo.models.chairs.build` (``model_config`` of the run)."""
-        return {"num_chairs": int(num_chairs), **widths(self.width, self.image_size)}
+        count = self.num_chairs or (self.chairs if self.data == PROCEDURAL else 0)
+        if count < 1:
+            raise ZooError("the number of chairs is known once the data is loaded: "
+                           "set num_chairs (train() does)")
+        return {"num_chairs": int(count), **widths(self.width, self.image_size)}
 
 
 Config = ChairsConfig
@@ -108,8 +116,8 @@ def load(config: ChairsConfig, progress: bool = False) -> chair_data.ChairSet:
                                            config.chairs or None, config.cache)
 
 
-def build(config: ChairsConfig, num_chairs: int) -> keras.Model:
-    return ChairsGenerator(**config.net_config(num_chairs))
+def build(config: ChairsConfig) -> keras.Model:
+    return ChairsGenerator(**config.net_config())
 
 
 def compile(model: keras.Model, config: ChairsConfig) -> keras.Model:
@@ -121,8 +129,9 @@ def compile(model: keras.Model, config: ChairsConfig) -> keras.Model:
     return model
 
 
-def data(config: ChairsConfig, train_set: chair_data.ChairSet):
-    return chair_data.tf_dataset(train_set, config.batch_size, len(TRANSFORMS), config.seed)
+def data(config: ChairsConfig, examples: chair_data.ChairSet):
+    """The training views (``examples``, a :class:`ChairSet`) as shuffled batches."""
+    return chair_data.tf_dataset(examples, config.batch_size, len(TRANSFORMS), config.seed)
 
 
 class SampleImages(keras.callbacks.Callback):
@@ -164,6 +173,7 @@ def train(config: ChairsConfig, run: Run) -> tuple[keras.Model, keras.callbacks.
     resume. Returns ``(net, history)``."""
     keras.utils.set_random_seed(config.seed)
     every = load(config, progress=True)
+    config = dataclasses.replace(config, num_chairs=every.num_chairs)
     train_set, held = chair_data.split(every, config.holdout_every)
     if len(train_set) < config.batch_size:
         raise ZooError(f"a batch of {config.batch_size} is larger than the {len(train_set)} "
@@ -173,8 +183,8 @@ def train(config: ChairsConfig, run: Run) -> tuple[keras.Model, keras.callbacks.
         run = dataclasses.replace(run, callbacks=[*run.callbacks, SampleImages(run.out_dir,
                                                                                held)])
     record = {**asdict(config), "backend": keras.backend.backend(), "model": "chairs",
-              "model_config": config.net_config(every.num_chairs)}
-    return fit(lambda: compile(build(config, every.num_chairs), config),
+              "model_config": config.net_config()}
+    return fit(lambda: compile(build(config), config),
                lambda replicas: data(config, train_set), run, record)
 
 
