@@ -2,8 +2,15 @@
 missing, `npm run models`, the Python reference outputs, then `node --test`, which checks
 (a) every model's numbers against ai_edge_litert, (b) gaze correction on a face photo and
 through a fake camera, (c) stylization against the Python pipeline, (d) the app offline after
-one visit, (e) no request leaving 127.0.0.1. Skips with the reason where Node or Chromium is
-missing (.ci/run installs Debian's chromium and runs npm ci first)."""
+one visit, (e) no request leaving 127.0.0.1, (f) AdaIN's style encoder and stylizer against
+ai_edge_litert, its whole pipeline in the app against Python's, and its option enabled only
+with the pair. Skips with the reason where Node or Chromium is missing (.ci/run installs
+Debian's chromium and runs npm ci first).
+
+No trained AdaIN decoder ships, so the AdaIN pair is exported for these tests from a
+*random-weight* net (random VGG19 and decoder, :func:`adain_test_weights`): it makes noise,
+and is only there to check that the browser computes what Python computes. ``npm run models``
+runs again at the end without it, so that models/index.json does not offer it to a user."""
 
 from __future__ import annotations
 
@@ -30,7 +37,29 @@ def _run(cmd, timeout, env=None):
     return result
 
 
-def test_web_app_in_headless_chromium():
+ADAIN_TEST_WEIGHTS = "random_init_parity_test_only.weights.h5"
+
+
+def adain_test_weights(folder: Path) -> Path:
+    """A random-weight AdaIN net (random VGG19 encoder, light decoder: Keras' random init,
+    seeded, so the file's bytes and its export repeat) saved as ``zoo train adain`` does:
+    the whole net's weights and a config.json beside them naming its architecture. Random:
+    for browser-vs-Python parity only, never a style model."""
+    import json
+
+    import keras
+
+    from zoo.models.adain import network
+
+    config = {"backbone": "random", "decoder": "light", "seed": 0}
+    keras.utils.set_random_seed(20261205)
+    path = folder / ADAIN_TEST_WEIGHTS
+    network.build(**config).save_weights(path)
+    (folder / "config.json").write_text(json.dumps({"model": "adain", "model_config": config}))
+    return path
+
+
+def test_web_app_in_headless_chromium(tmp_path):
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js (node, npm) is not installed: the web app's tests need it")
     if _chromium() is None:
@@ -40,6 +69,16 @@ def test_web_app_in_headless_chromium():
         assert result.returncode == 0, f"npm ci failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
     env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
            "PYTHON": sys.executable, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    weights = adain_test_weights(tmp_path)
+    try:
+        _browser_tests({**env, "ZOO_ADAIN_WEIGHTS": str(weights), "ZOO_ADAIN_SHAPES": "256x256"})
+    finally:  # models/index.json without the random AdaIN pair (the user's own, where set)
+        restore = {**env, "ZOO_ADAIN_WEIGHTS": os.environ.get("ZOO_ADAIN_WEIGHTS", "")}
+        result = _run(["npm", "run", "models"], timeout=1200, env=restore)
+        assert result.returncode == 0, f"npm run models failed:\n{result.stderr[-3000:]}"
+
+
+def _browser_tests(env):
     result = _run(["npm", "run", "models"], timeout=1200, env=env)
     assert result.returncode == 0, f"npm run models failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
     result = _run([sys.executable, "tools/reference.py"], timeout=600, env=env)
@@ -47,7 +86,8 @@ def test_web_app_in_headless_chromium():
     result = _run(["npm", "test"], timeout=600, env={**env, "ZOO_WEB_REFERENCE": "keep"})
     figures = [line for line in result.stdout.splitlines()
                if line.startswith("# ") and ("|" in line or "PSNR" in line or "pupil" in line
-                                             or "offline" in line or "requests" in line)]
+                                             or "offline" in line or "requests" in line
+                                             or "adain" in line)]
     print("\n".join(figures))
     assert result.returncode == 0, f"node --test failed:\n{result.stdout[-6000:]}{result.stderr[-2000:]}"
     assert "# fail 0" in result.stdout, result.stdout[-3000:]

@@ -1,7 +1,9 @@
 // The phone app: gaze correction (MediaPipe face models + DeepWarp) and stylization (Johnson,
-// Texture Networks), all with LiteRT.js on this device. Model sizes, ranges and output roles
-// come from the metadata JSON beside each .tflite (models/index.json lists them).
+// Texture Networks, and AdaIN with any style photo where models/index.json lists its pair),
+// all with LiteRT.js on this device. Model sizes, ranges and output roles come from the
+// metadata JSON beside each .tflite (models/index.json lists them).
 import {loadById, loadRuntime, modelIndex} from './lib/runtime.js';
+import {adainPairs, clipAlpha, styleStatistics, stylizerInputs} from './lib/adain.js';
 import {eyeLandmarks, faceMesh, loadFaceModels} from './lib/face.js';
 import {OneEuro, redirectGaze} from './lib/gaze.js';
 import {fromFloatRGB, squareTensor} from './lib/image.js';
@@ -11,7 +13,8 @@ const params = new URLSearchParams(location.search);
 const status = (text) => { $('status').textContent = text; };
 
 const app = {ready: null, index: null, models: {}, gaze: {last: null, frames: 0, fps: 0},
-             style: {last: null}, errors: []};
+             style: {last: null, input: null}, errors: [],
+             adain: {pairs: new Map(), photo: null, statistics: null, encoder: null}};
 window.zooApp = app;
 
 if ('serviceWorker' in navigator && params.get('sw') !== '0') {
@@ -126,12 +129,39 @@ function mulberry32(seed) {  // tiny seeded PRNG for the texture noise
   };
 }
 
-/** Runs stylizer `id` on `img` (a texture generator ignores it and draws noise). */
+// AdaIN: the style photo's statistics, computed once by the pair's style encoder (again only
+// when another pair, with another encoder, is picked).
+
+/** Sets the AdaIN style photo (ImageData-like) and computes its statistics for stylizer `id`. */
+app.setStyle = async function setStyle(id, img) {
+  app.adain.photo = img;
+  app.adain.encoder = null;
+  return adainStatistics(id);
+};
+
+async function adainStatistics(id) {
+  const {encoder} = app.adain.pairs.get(id);
+  if (!app.adain.photo) return null;
+  if (app.adain.encoder !== encoder.id) {
+    const t = performance.now();
+    app.adain.statistics = await styleStatistics(await model(encoder.id), app.adain.photo);
+    app.adain.encoder = encoder.id;
+    status(`${encoder.id}: style statistics in ${(performance.now() - t).toFixed(0)} ms`);
+  }
+  return app.adain.statistics;
+}
+
+function alpha() { return Number($('adain-alpha').value); }
+
+/** Runs stylizer `id` on `img` (a texture generator ignores it and draws noise; AdaIN takes
+ * the style photo's statistics and the alpha slider's value). */
 app.stylize = async function stylize(id, img, seed = 1) {
   const m = await model(id);
   const [, h, w] = m.inputs[0].shape;
   let inputs;
-  if (m.meta.family === 'texture_nets') {
+  if (app.adain.pairs.has(id)) {
+    inputs = stylizerInputs(m, img, await adainStatistics(id), alpha());
+  } else if (m.meta.family === 'texture_nets') {
     const rand = mulberry32(seed);
     inputs = m.inputs.map((t) => Float32Array.from({length: t.shape.reduce((a, b) => a * b)}, rand));
   } else {
@@ -146,8 +176,16 @@ app.stylize = async function stylize(id, img, seed = 1) {
   return {image: fromFloatRGB(unit, w, h), raw: out, ms};
 };
 
+/** AdaIN picked but no style photo yet: say so instead of stylizing. */
+function waitingForStyle(id) {
+  if (!app.adain.pairs.has(id) || app.adain.photo) return false;
+  status('AdaIN: pick a style photo first');
+  return true;
+}
+
 async function styleOnce(img) {
   const id = $('style-model').value;
+  if (waitingForStyle(id)) return;
   const result = await app.stylize(id, img);
   draw($('style-canvas'), result.image);
   app.style.last = {id, ...result};
@@ -164,6 +202,37 @@ async function styleCamera() {
     await styleOnce(grab(video, 640, 480));
     await new Promise((r) => requestAnimationFrame(r));
   }
+}
+
+/** Stylizes the last photo again (a new style photo or alpha), unless the camera runs. */
+function restyle() {
+  if (app.style.input && !loop) return styleOnce(app.style.input);
+  return Promise.resolve();
+}
+
+async function styleFile(file) {
+  const img = await photoFile(file, 1280);
+  await app.setStyle($('style-model').value, img);
+  await restyle();
+}
+
+/** The AdaIN controls for the picked model: shown for an AdaIN stylizer, the alpha slider's
+ * range from its metadata. */
+async function pickModel() {
+  const id = $('style-model').value;
+  const adain = app.adain.pairs.has(id);
+  $('adain-controls').hidden = !adain;
+  if (!adain) return;
+  const m = await model(id);
+  const tensor = m.inputs.find((t) => t.name === 'alpha');
+  $('adain-alpha').disabled = !tensor;
+  if (tensor) {
+    const [lo, hi] = tensor.value_range || [0, 1];
+    Object.assign($('adain-alpha'), {min: lo, max: hi, step: (hi - lo) / 20});
+    $('adain-alpha').value = clipAlpha(m, alpha());
+    $('adain-alpha').oninput();
+  }
+  if (!app.adain.photo) status('AdaIN: pick a style photo');
 }
 
 function download() {
@@ -194,10 +263,20 @@ async function main() {
     const option = new Option(`${m.weights} ${m.fixed_shape.join('x')} ${m.quantization}`, m.id);
     select.add(option);
   }
-  const adain = new Option('AdaIN (any style photo): no trained decoder yet', 'adain');
-  adain.disabled = true;
-  select.add(adain);
-  $('style-note').textContent = index.skipped && index.skipped.adain ? index.skipped.adain : '';
+  for (const pair of adainPairs(index)) {
+    const m = pair.stylizer;
+    app.adain.pairs.set(m.id, pair);
+    select.add(new Option(`AdaIN, any style photo: ${m.weights} ${m.fixed_shape.join('x')} ${m.quantization}`, m.id));
+  }
+  if (!app.adain.pairs.size) {
+    const adain = new Option('AdaIN (any style photo): no trained decoder yet', 'adain');
+    adain.disabled = true;
+    select.add(adain);
+  }
+  $('style-note').textContent = app.adain.pairs.size
+    ? 'AdaIN: pick a style photo (the style encoder runs once on it), then a photo or the camera; ' +
+      'alpha trades content (0) for style (1).'
+    : (index.skipped && index.skipped.adain) || 'AdaIN: models/index.json lists no style encoder and stylizer pair';
   $('tab-gaze').onclick = () => showTab('gaze');
   $('tab-style').onclick = () => showTab('style');
   $('gaze-camera').onclick = () => gazeCamera().catch(fail);
@@ -208,9 +287,14 @@ async function main() {
   $('style-photo').onchange = async (e) => {
     if (!e.target.files[0]) return;
     stopLoops();
-    styleOnce(await photoFile(e.target.files[0], 1280)).catch(fail);
+    app.style.input = await photoFile(e.target.files[0], 1280);
+    styleOnce(app.style.input).catch(fail);
   };
   $('style-download').onclick = download;
+  select.onchange = () => pickModel().catch(fail);
+  $('adain-style').onchange = (e) => e.target.files[0] && styleFile(e.target.files[0]).catch(fail);
+  $('adain-alpha').oninput = () => { $('adain-alpha-value').textContent = alpha().toFixed(2); };
+  $('adain-alpha').onchange = () => restyle().catch(fail);
   status(`ready (LiteRT.js wasm${runtime.threads ? ', threads' : ''}; ${index.models.length} models)`);
   if (params.get('tab') === 'style') showTab('style');
   if (params.get('angle')) { $('gaze-angle').value = params.get('angle'); $('gaze-angle').oninput(); }

@@ -2,11 +2,11 @@
 // in models/index.json at install, then answers from the cache first, so the app starts with
 // no network after the first visit. Responses carry COOP/COEP so that the page stays
 // cross-origin isolated (threaded wasm) when they come from the cache.
-const VERSION = 'zoo-web-1';
+const VERSION = 'zoo-web-2';
 const SHELL = [
   './', 'index.html', 'app.js', 'app.css', 'manifest.webmanifest',
   'icons/icon-180.png', 'icons/icon-192.png', 'icons/icon-512.png',
-  'lib/runtime.js', 'lib/face.js', 'lib/gaze.js', 'lib/image.js',
+  'lib/runtime.js', 'lib/face.js', 'lib/gaze.js', 'lib/image.js', 'lib/adain.js',
   'vendor/litertjs-core/dist/index.js', 'vendor/litertjs-wasm-utils/dist/index.js',
   ...['', '_compat', '_threaded', '_jspi'].flatMap((v) => [
     `vendor/litertjs-core/wasm/litert_wasm${v}_internal.js`,

@@ -2,9 +2,9 @@
 // (e) no request ever leaves 127.0.0.1 (every test checks its own page too).
 import assert from 'node:assert/strict';
 import {after, before, test} from 'node:test';
-import {existsSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {OUT, open, putImage, references, setup, skipReason} from './helpers.mjs';
+import {OUT, WEB, open, putImage, references, setup, skipReason} from './helpers.mjs';
 
 const skip = skipReason() || false;
 const state = setup(async () => { references(); return open({path: 'index.html', serviceWorkers: 'allow'}); });
@@ -23,6 +23,10 @@ test('offline after the first visit: the app starts, stylizes and redirects gaze
   });
   assert.ok(cached.some((p) => p.endsWith('.wasm')), 'no wasm in the cache');
   assert.ok(cached.filter((p) => p.endsWith('.tflite')).length >= 6, 'models missing from the cache');
+  const index = JSON.parse(readFileSync(join(WEB, 'models', 'index.json'), 'utf8'));
+  const listed = index.models.flatMap((m) => [m.file, m.metadata].filter(Boolean));
+  const missing = listed.filter((f) => !cached.some((p) => p.endsWith(`/models/${f}`)));
+  assert.deepEqual(missing, [], 'files of models/index.json (AdaIN too, where listed) missing from the cache');
   await app.context.setOffline(true);
   // and the server itself stops: nothing can come from the network now
   app.server.closeAllConnections();

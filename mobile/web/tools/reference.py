@@ -10,7 +10,12 @@ Writes ``test/out/`` (git-ignored) from the same ``.tflite`` files the app loads
   and DeepWarp's redirection at +-ANGLE with the .tflite through eyes.py's crop and
   gaze.py's feathered blend (``up.png``, ``down.png``, ``gaze.json``);
 * ``style/``: a content photo and each stylizer's output on its centred square, sampled
-  as the app does (``facemesh.sample_region``), float32 ``.bin``.
+  as the app does (``facemesh.sample_region``), float32 ``.bin``;
+* ``adain/``: where ``models/index.json`` lists an AdaIN pair (``npm run models --
+  --adain-weights F``): seeded inputs and outputs of its style encoder and stylizer (the
+  stylizer fed the encoder's statistics of a random image), and the whole app pipeline on a
+  content photo and a style photo (statistics of the style photo's centred square, then the
+  stylizer at ``ADAIN_ALPHA`` on the content's); else ``skip.json`` with the reason.
 
     python tools/reference.py [--face PHOTO]
 """
@@ -35,6 +40,8 @@ FACE_PHOTOS = [Path(p) for p in os.environ.get("ZOO_WEB_FACE_PHOTOS", os.pathsep
 """The face photos tried in order (the shared data set's; $ZOO_WEB_FACE_PHOTOS replaces them)."""
 ANGLE = 15.0
 SEED = 20261205
+ADAIN_ALPHA = 0.75  # the pipeline's content-style trade-off (the app's slider)
+ADAIN_PARITY_ALPHA = 0.6
 
 
 def lite(path):
@@ -52,6 +59,8 @@ def parity(index: dict) -> None:
     """Seeded inputs in each input's range; DeepWarp gets a real-looking case."""
     rng = np.random.default_rng(SEED)
     for entry in index["models"]:
+        if entry["family"] == "adain":  # adain() feeds the pair inputs that belong together
+            continue
         model = lite(MODELS / entry["file"])
         folder = OUT / "parity" / entry["id"]
         folder.mkdir(parents=True, exist_ok=True)
@@ -191,6 +200,78 @@ def style(index: dict) -> None:
     print(f"style: {', '.join(c['id'] for c in cases)}")
 
 
+def square(image: np.ndarray, side: int, tensor: dict) -> np.ndarray:
+    """The photo's centred square at side x side as the app samples it, in ``tensor``'s
+    ``value_range`` (the metadata JSON's), float32 (1, side, side, 3)."""
+    from zoo.models.deepwarp.facemesh import Region, sample_region
+
+    h, w = image.shape[:2]
+    lo, hi = tensor.get("value_range", [0, 1])
+    x = sample_region(image, Region((w / 2, h / 2), float(min(w, h))), side) / 255.0
+    return (lo + x * (hi - lo))[None].astype(np.float32)
+
+
+def adain(index: dict) -> None:
+    """The first AdaIN pair of the index: parity cases and the whole pipeline (docstring)."""
+    from PIL import Image
+
+    from zoo.demo import bundled_images_dir
+
+    folder = OUT / "adain"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    entries = {e["id"]: e for e in index["models"]}
+    pairs = [e for e in index["models"] if e["use"] == "adain" and e.get("style_encoder") in entries]
+    if not pairs:
+        write_json(folder / "skip.json", {"reason": "models/index.json lists no AdaIN pair "
+                                          "(npm run models -- --adain-weights F.weights.h5)"})
+        print("adain: skipped (no pair in models/index.json)")
+        return
+    stylizer_entry = pairs[0]
+    encoder_entry = entries[stylizer_entry["style_encoder"]]
+    encoder, stylizer = (lite(MODELS / e["file"]) for e in (encoder_entry, stylizer_entry))
+    enc_meta, sty_meta = (json.loads((MODELS / e["metadata"]).read_text())
+                          for e in (encoder_entry, stylizer_entry))
+    rng = np.random.default_rng(SEED + 1)
+    shape = lambda d: tuple(int(v) for v in d["shape"])  # noqa: E731
+    style_x = rng.uniform(0, 1, shape(encoder.inputs[0])).astype(np.float32)
+    stats = encoder(style_x)
+    named = {"style_statistics": stats,
+             "content": rng.uniform(0, 1, shape(stylizer.inputs[
+                 stylizer.input_names.index("content")])).astype(np.float32),
+             "alpha": np.full((1, 1, 1, 1), ADAIN_PARITY_ALPHA, np.float32)}
+    out = stylizer(named)
+    (folder / "encoder_input_0.bin").write_bytes(style_x.tobytes())
+    (folder / "encoder_output_0.bin").write_bytes(np.asarray(stats, np.float32).tobytes())
+    for k, name in enumerate(stylizer.input_names):
+        (folder / f"stylizer_input_{k}.bin").write_bytes(named[name].tobytes())
+    (folder / "stylizer_output_0.bin").write_bytes(np.asarray(out, np.float32).tobytes())
+
+    images = Path(bundled_images_dir())
+    content = np.asarray(Image.open(images / "chelsea.png").convert("RGB"))
+    style_photo = np.asarray(Image.open(images / "astronaut.png").convert("RGB"))
+    Image.fromarray(content).save(folder / "content.png")
+    Image.fromarray(style_photo).save(folder / "style.png")
+    tensors = {t["name"]: t for t in sty_meta["inputs"]}
+    photo_stats = encoder(square(style_photo, shape(encoder.inputs[0])[1], enc_meta["inputs"][0]))
+    side = shape(tensors["content"])[1]
+    image = stylizer({"content": square(content, side, tensors["content"]),
+                      "style_statistics": photo_stats,
+                      "alpha": np.full((1, 1, 1, 1), ADAIN_ALPHA, np.float32)})
+    lo, hi = sty_meta["outputs"][0].get("value_range", [0, 1])
+    image = np.clip((np.asarray(image, np.float32) - lo) / (hi - lo), 0, 1)
+    (folder / "statistics.bin").write_bytes(np.asarray(photo_stats, np.float32).tobytes())
+    (folder / "output.bin").write_bytes(image.astype(np.float32).tobytes())
+    write_json(folder / "adain.json", {
+        "stylizer": stylizer_entry["id"], "style_encoder": encoder_entry["id"],
+        "stylizer_file": stylizer_entry["file"], "stylizer_metadata": stylizer_entry["metadata"],
+        "encoder_file": encoder_entry["file"], "encoder_metadata": encoder_entry["metadata"],
+        "stylizer_inputs": stylizer.input_names, "alpha": ADAIN_ALPHA, "side": side,
+        "parity_alpha": ADAIN_PARITY_ALPHA, "content": "chelsea.png", "style": "astronaut.png"})
+    print(f"adain: {encoder_entry['id']} + {stylizer_entry['id']}, {side}x{side}, "
+          f"alpha {ADAIN_ALPHA}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--face", type=Path, help="a face photo (default: the first of "
@@ -203,6 +284,7 @@ def main(argv=None) -> int:
     index = json.loads(index_path.read_text())
     parity(index)
     style(index)
+    adain(index)
     face = args.face or next((f for f in FACE_PHOTOS if f.exists()), None)
     if face is None:
         shutil.rmtree(OUT / "gaze", ignore_errors=True)
