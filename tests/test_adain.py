@@ -193,6 +193,25 @@ def test_training_lowers_the_loss_resumes_and_loads(tmp_path, capsys):
                                atol=1e-5)
 
 
+def test_reconstruction_term_is_the_pixel_mse_of_the_decoded_content_features(net, images):
+    """--reconstruction-weight adds ||g(f(c)) - c||^2 (mean over pixels) per example; without
+    it the paper's two terms alone, the same values."""
+    from zoo.training import adain as module
+
+    encoder, decoder = network.encoder(net), network.decoder(net)
+    model = module.training_model(encoder, decoder, reconstruction=True)
+    content, red, stripes = images
+    batch = {"content": np.stack([content, red]), "style": np.stack([stripes, content])}
+    terms = model(batch)
+    decoded = np.asarray(decoder(encoder(batch["content"])[network.TARGET_LAYER]))
+    expected = ((decoded - batch["content"]) ** 2).mean(axis=(1, 2, 3))
+    np.testing.assert_allclose(np.asarray(terms["reconstruction"]), expected, rtol=1e-5)
+    paper = module.training_model(encoder, decoder)
+    assert set(paper(batch)) == {"content", "style"}
+    np.testing.assert_allclose(np.asarray(paper(batch)["style"]), np.asarray(terms["style"]),
+                               rtol=1e-5)
+
+
 def test_an_empty_style_folder_is_refused_in_one_line(tmp_path):
     module, config = recipe(style=str(tmp_path))
     with pytest.raises(ZooError) as error:

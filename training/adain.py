@@ -92,6 +92,11 @@ class AdaINConfig:
         "the paper's decoder (3.5 M parameters) or a light one at a quarter of the widths"))
     style_weight: float = option(STYLE_WEIGHT, type=POSITIVE)
     content_weight: float = option(1.0, type=NON_NEGATIVE)
+    reconstruction_weight: float = option(0.0, type=NON_NEGATIVE, help=(
+        "weight of a pixel reconstruction term ||g(f(c)) - c||^2 (mean over pixels, "
+        "images in 0..1); not in the paper (0): Li et al.'s WCT decoders (NIPS 2017) train "
+        "with it, and a random-weight encoder needs it (its relu4_1 features alone do not "
+        "teach the decoder the content)"))
     learning_rate: float = option(PAPER_LEARNING_RATE, flag="--lr", type=POSITIVE)
     learning_rate_decay: float = option(PAPER_DECAY, cli=False)
     seed: int = option(0, cli=False)  # zoo train's --seed; also the random encoder's
@@ -146,25 +151,30 @@ class AdaINStyleLoss(keras.layers.Layer):
         return (shapes[0][0][0],)
 
 
-def training_model(encoder: keras.Model, decoder: keras.Model) -> keras.Model:
-    """``{content, style} -> {"content", "style"}`` per-example losses (module docstring)."""
+def training_model(encoder: keras.Model, decoder: keras.Model,
+                   reconstruction: bool = False) -> keras.Model:
+    """``{content, style} -> {"content", "style"}`` per-example losses (module docstring);
+    with ``reconstruction``, also ``"reconstruction"``: the decoder's image of the content's
+    own relu4_1 features against the content image (:func:`content_loss` on pixels)."""
     content = keras.Input(shape=(None, None, 3), name="content")
     style = keras.Input(shape=(None, None, 3), name="style")
-    f_s = encoder(style)
-    t = AdaptiveInstanceNormalization(name="adain_layer")(
-        [encoder(content)[TARGET_LAYER], f_s[TARGET_LAYER]])
+    f_c, f_s = encoder(content), encoder(style)
+    t = AdaptiveInstanceNormalization(name="adain_layer")([f_c[TARGET_LAYER], f_s[TARGET_LAYER]])
     f_g = encoder(decoder(t))
     outputs = {
         "content": AdaINContentLoss(name="content_loss")([f_g[TARGET_LAYER], t]),
         "style": AdaINStyleLoss(name="style_loss")(
             [[f_g[n] for n in ENCODER_LAYERS], [f_s[n] for n in ENCODER_LAYERS]])}
+    if reconstruction:
+        outputs["reconstruction"] = AdaINContentLoss(name="reconstruction_loss")(
+            [decoder(f_c[TARGET_LAYER]), content])
     return keras.Model({"content": content, "style": style}, outputs, name="adain_training")
 
 
 def build(config: AdaINConfig) -> keras.Model:
     """The training model, uncompiled: the frozen ``encoder`` and a fresh ``decoder``."""
     return training_model(build_encoder(config.backbone, config.seed),
-                          build_decoder(config.decoder))
+                          build_decoder(config.decoder), config.reconstruction_weight > 0)
 
 
 def output_is_loss(y_true, y_pred):
@@ -176,9 +186,11 @@ def compile(model: keras.Model, config: AdaINConfig) -> keras.Model:
     """``L_c + lambda L_s``; Adam with Torch's ``lr / (1 + decay t)``."""
     schedule = keras.optimizers.schedules.InverseTimeDecay(
         config.learning_rate, decay_steps=1, decay_rate=config.learning_rate_decay)
+    weights = {"content": config.content_weight, "style": config.style_weight}
+    if config.reconstruction_weight > 0:
+        weights["reconstruction"] = config.reconstruction_weight
     model.compile(optimizer=keras.optimizers.Adam(schedule, epsilon=ADAM_EPSILON),
-                  loss={"content": output_is_loss, "style": output_is_loss},
-                  loss_weights={"content": config.content_weight, "style": config.style_weight})
+                  loss={name: output_is_loss for name in weights}, loss_weights=weights)
     return model
 
 
@@ -203,10 +215,11 @@ def data(config: AdaINConfig, examples):
 
     content_files, style_files = examples
     zeros = tf.zeros((config.batch_size,))
+    targets = {name: zeros for name in ("content", "style", "reconstruction")
+               if name != "reconstruction" or config.reconstruction_weight > 0}
     pairs = tf.data.Dataset.zip(_crops(config, content_files, config.seed),
                                 _crops(config, style_files, config.seed + 1))
-    return pairs.map(lambda c, s: ({"content": c, "style": s},
-                                   {"content": zeros, "style": zeros})).prefetch(2)
+    return pairs.map(lambda c, s: ({"content": c, "style": s}, targets)).prefetch(2)
 
 
 def train(config: AdaINConfig, run: Run) -> tuple[keras.Model, keras.callbacks.History]:
