@@ -221,7 +221,8 @@ def adain(index: dict) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     entries = {e["id"]: e for e in index["models"]}
-    pairs = [e for e in index["models"] if e["use"] == "adain" and e.get("style_encoder") in entries]
+    pairs = [e for e in index["models"]
+             if e["use"] == "adain" and e.get("style_encoder") in entries]
     if not pairs:
         write_json(folder / "skip.json", {"reason": "models/index.json lists no AdaIN pair "
                                           "(npm run models -- --adain-weights F.weights.h5)"})
