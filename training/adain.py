@@ -28,6 +28,14 @@ TFDS name: give it as a folder. CPU defaults here: crops of 128 from images resi
 batch 4, 300 steps, backbone ``random`` (no ImageNet download on this machine; see
 :mod:`zoo.models.adain.network`). Commits of the official repositories were not pinned.
 
+Offline, measured (why no decoder ships): with the random He-normal VGG19 the relu4_1
+features of different BSD200 photos correlate 0.79-0.88 (about a fifth of their variance is
+image-specific), and the decoder learns no content from them: 1,500 steps of the paper's
+loss gave noise, and so did 1,500 steps with ``--reconstruction-weight 1e5`` (light decoder,
+128 px crops, batch 4, BSD200 content, the ten shared style images, 2 CPU cores, 27 min:
+epoch means: content loss 1.05e5 -> 1,409, style 4.1e5 -> 1,444, pixel MSE 0.92 -> 0.056, still falling
+slowly). A usable decoder needs ImageNet VGG19 (``--backbone vgg19``) or far longer runs.
+
 Files: ``final.weights.h5`` holds the whole AdaIN net of ``zoo.models.adain.build(
 **model_config)`` (so that ``zoo.load("adain", weights=...)`` and ``zoo export adain
 --weights`` load it strictly: a file with the decoder alone does not load into the whole
@@ -95,8 +103,8 @@ class AdaINConfig:
     reconstruction_weight: float = option(0.0, type=NON_NEGATIVE, help=(
         "weight of a pixel reconstruction term ||g(f(c)) - c||^2 (mean over pixels, "
         "images in 0..1); not in the paper (0): Li et al.'s WCT decoders (NIPS 2017) train "
-        "with it, and a random-weight encoder needs it (its relu4_1 features alone do not "
-        "teach the decoder the content)"))
+        "with it. Tried with the random encoder: not enough on a CPU budget (1,500 steps, "
+        "weight 1e5, light decoder: MSE 0.056, the output still noise)"))
     learning_rate: float = option(PAPER_LEARNING_RATE, flag="--lr", type=POSITIVE)
     learning_rate_decay: float = option(PAPER_DECAY, cli=False)
     seed: int = option(0, cli=False)  # zoo train's --seed; also the random encoder's
