@@ -7,10 +7,32 @@ from zoo.layers import (LanczosDownsampler, OutputAverage, ReflectionPadding2D,
                         ReplicationPadding2D, lanczos_kernel)
 
 
-def test_reflection_padding_matches_numpy(rng):
-    x = rng.random((2, 5, 6, 3)).astype("float32")
-    out = np.asarray(ReflectionPadding2D(((2, 1), (3, 0)))(x))
-    np.testing.assert_array_equal(out, np.pad(x, ((0, 0), (2, 1), (3, 0), (0, 0)), mode="reflect"))
+@pytest.mark.parametrize("padding", [((2, 1), (3, 0)), ((0, 4), (1, 5)), ((5, 5), (1, 1))])
+def test_reflection_padding_matches_numpy(padding, rng):
+    x = rng.random((2, 6, 7, 3)).astype("float32")
+    out = np.asarray(ReflectionPadding2D(padding)(x))
+    np.testing.assert_array_equal(out, np.pad(x, ((0, 0), *padding, (0, 0)), mode="reflect"))
+
+
+def test_reflection_padding_refuses_a_pad_as_large_as_the_image(rng):
+    with pytest.raises(ValueError, match="reflection padding 6"):
+        ReflectionPadding2D(((6, 0), (0, 0)))(rng.random((1, 6, 9, 1)).astype("float32"))
+
+
+def test_reflection_padding_converts_without_mirror_pad(rng):
+    """Slices, a reversal and concatenation (XNNPACK runs them; MIRROR_PAD it does not),
+    with the same numbers as NumPy in TFLite, dynamic and fixed size."""
+    keras = pytest.importorskip("keras")
+    from zoo.export.tflite import LiteModel, op_names, to_tflite
+
+    inputs = keras.Input((None, None, 2))
+    model = keras.Model(inputs, ReflectionPadding2D(((3, 1), (1, 4)))(inputs))
+    x = rng.random((1, 9, 8, 2)).astype("float32")
+    for shape in (None, (9, 8)):
+        tflite = to_tflite(model, shape=shape)
+        assert "MIRROR_PAD" not in op_names(tflite)
+        np.testing.assert_array_equal(LiteModel(tflite)(x),
+                                      np.pad(x, ((0, 0), (3, 1), (1, 4), (0, 0)), mode="reflect"))
 
 
 def test_replication_padding_matches_numpy(rng):

@@ -67,14 +67,17 @@ class InstanceNormalization(keras.layers.Layer):
         dtype = x.dtype
         x = to_float32_if_half(x)  # float16 sums of squares overflow (mixed precision)
         mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        centered = x - mean
-        variance = ops.mean(ops.square(centered), axis=(1, 2), keepdims=True)
-        y = centered * ops.rsqrt(variance + self.epsilon)
+        variance = ops.mean(ops.square(x - mean), axis=(1, 2), keepdims=True)
+        # gamma (x - mean) / sqrt(variance + eps) + beta as one per-channel x * scale + shift:
+        # two passes over the image instead of four (TFLite at 1024x1024: 504 vs 530 ms on
+        # the phone-width Johnson net, see padding.py)
+        scale = ops.rsqrt(variance + self.epsilon)
         if self.gamma is not None:
-            y = y * ops.cast(self.gamma, y.dtype)
+            scale = scale * ops.cast(self.gamma, x.dtype)
+        shift = -mean * scale
         if self.beta is not None:
-            y = y + ops.cast(self.beta, y.dtype)
-        return ops.cast(y, dtype)
+            shift = shift + ops.cast(self.beta, x.dtype)
+        return ops.cast(x * scale + shift, dtype)
 
     def compute_output_shape(self, input_shape):
         return input_shape
