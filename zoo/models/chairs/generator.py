@@ -18,14 +18,37 @@ segmentation mask 32->64 (48) ->128 (1). Leaky ReLU (negative slope 0.3) after e
 layer but the two outputs, which are linear: the loss is squared error on both.
 
 Sources, and what is a decision here. The layer list above is the paper's Fig. 2 (the
-128x128 network) as read for this port; the authors' release was Caffe (their own
-unpooling layer), and its definition could not be retrieved while writing this, so the
-figure's numbers were not checked against it. Where the figure is not explicit the values
-are marked *recalled* and are arguments: the 92/48 widths of the two streams after the
-split, the slope 0.3, the 9 transformation parameters (the paper lists the
-transformations; PAMI adds colour ones), the loss weight (``zoo.training.chairs``) and
-Adam's settings. ``image_size=64`` (one stage fewer, the paper's 64x64 network) and all
-widths are arguments, so a small net for a CPU budget is the same code.
+128x128 network) as read for this port; the PAMI text itself could not be retrieved while
+writing this, so the values marked *recalled* (the 48 channels of the mask stream, the
+slope 0.3, the transformation list, Adam's settings in ``zoo.training.chairs``) are from
+memory of it, and all of them are arguments. The authors' CVPR 2015 Caffe release was found
+later: github.com/stokasto/caffe, branch ``chairs_deconv``, commit e32d4931 (Dosovitskiy,
+2015-03-19), ``examples/chairs/used_in_paper/3_128x128_train_2.prototxt`` and its solvers
+(BSD-2 Caffe licence; read, not copied). Paper (as read) against that code:
+
+=====================  ==============================  ==================================
+                       here (PAMI Fig. 2, as read)     CVPR 2015 Caffe files
+=====================  ==============================  ==================================
+FC streams             512 x2 each, 1024 x2, 16,384    the same (843-way one-hot there)
+up-sampling            2x unpooling + 5x5 conv         5x5 transposed conv, stride 2
+RGB stream             256, 92 | 92, 3                 256, 92, 92, 3 (the same widths)
+mask stream            split after uconv-2: 48, 1      own FC 8192 off FC-4 -> 8x8x128,
+                                                       then 92, 32, 32, 3
+non-linearity          leaky ReLU 0.3                  ReLU
+loss                   squared error, RGB x10, mask x1 the same (Euclidean, 10 : 1)
+RGB target             render on white                 image x mask (black background)
+optimiser              Adam 5e-4, batch 64             SGD momentum 0.9, batch 128, 64x64
+                                                       for 300k steps (2e-4 down to 2e-5),
+                                                       then 128x128 50k steps (5e-5 down)
+augmentations          9 parameters, fed zeros         zoom, squeeze, translate, rotate,
+                                                       brightness, saturation, hue
+=====================  ==============================  ==================================
+
+The choice: the published figure's unpool+conv layout (the paper's "uconv", and what the
+lecture shows), whose widths and the transformation set the code confirms; the code's
+transposed convolutions, ReLU and separate mask stream are not offered as an option yet.
+``image_size=64`` (one stage fewer, the paper's 64x64 network) and all widths are
+arguments, so a small net for a CPU budget is the same code.
 
 Unpooling (Sec. 3.1, after Zeiler et al.): each value goes to the top-left of its 2x2
 block, zeros elsewhere; built from RESHAPE and CONCATENATION on 4-D tensors with a static
@@ -40,15 +63,15 @@ from keras import layers, ops
 NUM_CHAIRS = 809  # the paper's chairs after removing near-duplicates (Sec. 4)
 VIEW_DIM = 4  # sin/cos of azimuth and elevation (Sec. 3.1)
 TRANSFORMS = ("rotation", "shift_x", "shift_y", "zoom", "stretch_x", "stretch_y", "hue",
-              "saturation", "brightness")  # recalled: the augmentations of Sec. 3.3
+              "saturation", "brightness")  # Sec. 3.3 (recalled); the Caffe data_aug layer's set
 FC_UNITS = 512  # FC-1..FC-3, one stream per input (Fig. 2)
 JOINT_UNITS = 1024  # FC-4, FC-5 (Fig. 2)
 START = (8, 256)  # FC-6: 16,384 units reshaped to 8x8x256 (Fig. 2)
-SHARED = (256, 92)  # uconv-1, uconv-2 (Fig. 2)
-RGB = (92,)  # uconv-3 of the RGB stream, then 3 channels (recalled)
-MASK = (48,)  # uconv-3 of the mask stream, then 1 channel (recalled)
+SHARED = (256, 92)  # uconv-1, uconv-2 (Fig. 2; the Caffe files' deconv6/7)
+RGB = (92,)  # uconv-3 of the RGB stream, then 3 channels (Caffe deconv8: 92)
+MASK = (48,)  # uconv-3 of the mask stream, then 1 (recalled; Caffe: 92, 32, 32 off FC-4)
 KERNEL = 5  # 5x5 convolutions after each unpooling (Sec. 3.1)
-SLOPE = 0.3  # leaky ReLU's negative slope (recalled)
+SLOPE = 0.3  # leaky ReLU's negative slope (recalled; the Caffe files use ReLU)
 
 PAPER = dict(num_chairs=NUM_CHAIRS, image_size=128, fc_units=FC_UNITS,
              joint_units=JOINT_UNITS, start_channels=START[1], shared=SHARED, rgb=RGB,
