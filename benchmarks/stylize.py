@@ -109,7 +109,8 @@ MAGENTA_PREDICT = "style_predict_quantized_256.tflite"
 MAGENTA_TRANSFER = "style_transfer_quantized_384.tflite"
 MAGENTA_BOTTLENECK = "mobilenet_conv/Conv/BiasAdd"  # SOURCES.md: feed inputs by name
 
-PAIRS = (("tubingen.jpg", "starry_night.jpg"), ("golden_gate.jpg", "candy.jpg"))
+PAIRS = (("tubingen.jpg", "starry_night.jpg"), ("golden_gate.jpg", "candy.jpg"),
+         ("chicago.jpg", "shipwreck.jpg"))  # the last: the shipped Johnson preset's style
 SIZES = (256, 384, 1024)
 QUICK_SIZES = (256, 384)
 MAGENTA_CONTENT_SIDE = 384  # the transfer net's fixed input (SOURCES.md, tensor signatures)

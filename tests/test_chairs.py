@@ -16,8 +16,8 @@ keras = pytest.importorskip("keras")
 
 from zoo.cli.main import main  # noqa: E402
 from zoo.errors import ZooError  # noqa: E402
-from zoo.models.chairs.generator import (PAPER, ChairsGenerator, Unpool2D,  # noqa: E402
-                                         unpool_numpy, widths)
+from zoo.models.chairs.generator import (CAFFE, PAPER, ChairsGenerator,  # noqa: E402
+                                         Unpool2D, unpool_numpy, widths)
 from zoo.training import chair_data, chairs  # noqa: E402
 
 
@@ -57,9 +57,52 @@ def test_paper_network_parameter_count_and_shapes():
     assert [tuple(t.shape[1:]) for t in net.inputs] == [(809,), (4,), (9,)]
 
 
+def test_caffe_definition_parameter_count_and_shapes():
+    """The authors' released CVPR 2015 net (used_in_paper/3_128x128_train_2.prototxt): the
+    same FC streams, then 5x5 stride-2 deconvolutions 256, 92, 92, 3 from FC-5's 8x8x256,
+    and a mask stream of its own, FC 8,192 off FC-4 -> 8x8x128, deconvolutions 92, 32, 32,
+    then 1 channel; ReLU throughout."""
+    net = ChairsGenerator(**CAFFE)
+    by_hand = (dense(809, 512) + dense(512, 512) + dense(4, 512) + dense(512, 512)
+               + dense(9, 512) + dense(512, 512) + dense(3 * 512, 1024) + dense(1024, 1024)
+               + dense(1024, 16384) + conv(256, 256) + conv(256, 92) + conv(92, 92)
+               + conv(92, 3) + dense(1024, 8192) + conv(128, 92) + conv(92, 32)
+               + conv(32, 32) + conv(32, 1))
+    assert net.count_params() == by_hand == 31_864_956
+    shapes = {"reshape": (8, 8, 256), "uconv_rgb_1": (16, 16, 256), "uconv_rgb_2": (32, 32, 92),
+              "uconv_rgb_3": (64, 64, 92), "rgb": (128, 128, 3), "fc_mask": (8192,),
+              "reshape_mask": (8, 8, 128), "uconv_mask_1": (16, 16, 92),
+              "uconv_mask_2": (32, 32, 32), "uconv_mask_3": (64, 64, 32),
+              "mask": (128, 128, 1)}
+    for name, shape in shapes.items():
+        assert tuple(net.get_layer(name).output.shape[1:]) == shape, name
+    kinds = {type(layer).__name__ for layer in net.layers}
+    assert {"Conv2DTranspose", "ReLU"} <= kinds and not kinds & {"Unpool2D", "LeakyReLU"}
+    small = widths("caffe", 64)  # the Caffe files' 64x64 stage: 256, 92 | 92, 32
+    assert small["rgb"] == (256, 92) and small["mask"] == (92, 32)
+
+
+def test_transposed_upsampling_against_numpy(rng):
+    """The Caffe stage, a 5x5 stride-2 transposed convolution with 'same' output size,
+    against NumPy's scatter: each input pixel adds its kernel-weighted copy at 2i - 2."""
+    from keras import layers
+
+    x = rng.normal(size=(1, 3, 4, 2)).astype("float32")
+    layer = layers.Conv2DTranspose(3, 5, strides=2, padding="same")
+    got = np.asarray(layer(x))
+    kernel, bias = (np.asarray(w) for w in layer.get_weights())  # (5, 5, out, in)
+    full = np.zeros((1, 2 * 3 + 3, 2 * 4 + 3, 3), np.float32)
+    for i in range(3):
+        for j in range(4):
+            full[0, 2 * i:2 * i + 5, 2 * j:2 * j + 5] += np.einsum("hwoi,i->hwo", kernel,
+                                                                  x[0, i, j])
+    # 'same' keeps (2H, 2W): TensorFlow crops pad_before = (5 - 2) // 2 = 1 row/col
+    np.testing.assert_allclose(got, full[:, 1:1 + 6, 1:1 + 8] + bias, atol=1e-5)
+
+
 def test_widths_fit_every_size():
     for size in (32, 64, 128):
-        for width in ("paper", "small"):
+        for width in ("paper", "small", "caffe"):
             config = widths(width, size)
             assert config["image_size"] == size
     with pytest.raises(ValueError):
@@ -162,6 +205,19 @@ def test_tflite_matches_keras(tmp_path):
     assert report["max_abs"] < 1e-4
     ops = set(op_names((tmp_path / "chairs.tflite").read_bytes()))
     assert {"CONCATENATION", "RESHAPE", "CONV_2D", "FULLY_CONNECTED"} <= ops, ops
+    assert not any(op.startswith("Flex") or op == "CUSTOM" for op in ops), ops
+
+
+def test_caffe_variant_converts_to_builtins(tmp_path):
+    from zoo.export.family import export_model
+    from zoo.export.tflite import op_names
+
+    net = ChairsGenerator(num_chairs=5, **widths("caffe", 32))
+    report = export_model("chairs", net, "float32", tmp_path / "caffe.tflite")
+    print("chairs (caffe) float32 TFLite against Keras:", report["max_abs"], report["psnr"])
+    assert report["max_abs"] < 1e-4
+    ops = set(op_names((tmp_path / "caffe.tflite").read_bytes()))
+    assert "TRANSPOSE_CONV" in ops, ops
     assert not any(op.startswith("Flex") or op == "CUSTOM" for op in ops), ops
 
 

@@ -66,7 +66,9 @@ class ChairsConfig:
     image_size: int = option(64, type=int, choices=(32, 64, 128),
                              help="output side (the paper: 128, or 64)")
     width: str = option("small", choices=WIDTHS,
-                        help="small (a CPU budget) or paper (Fig. 2: FC 512/1024, 256/92)")
+                        help=("small (a CPU budget), paper (Fig. 2: FC 512/1024, unpooling, "
+                              "256/92) or caffe (the authors' released definition: "
+                              "transposed convolutions, ReLU, a mask stream of its own)"))
     holdout_every: int = option(4, type=COUNT_OR_ZERO, help=(
         "hold out every N-th azimuth (index i with i mod N = N // 2) for the held-out "
         "error (0: none)"))

@@ -45,8 +45,10 @@ augmentations          9 parameters, fed zeros         zoom, squeeze, translate,
 =====================  ==============================  ==================================
 
 The choice: the published figure's unpool+conv layout (the paper's "uconv", and what the
-lecture shows), whose widths and the transformation set the code confirms; the code's
-transposed convolutions, ReLU and separate mask stream are not offered as an option yet.
+lecture shows) is the default, ``width="paper"``; the released definition is
+``width="caffe"`` (:data:`CAFFE`: transposed convolutions, ReLU, the mask stream off FC-4
+with its own FC of 8,192 units; one mask channel here where the Caffe files predict the
+mask as a 3-channel image), so both can be trained with the same recipe.
 ``image_size=64`` (one stage fewer, the paper's 64x64 network) and all widths are
 arguments, so a small net for a CPU budget is the same code.
 
@@ -77,6 +79,17 @@ PAPER = dict(num_chairs=NUM_CHAIRS, image_size=128, fc_units=FC_UNITS,
              joint_units=JOINT_UNITS, start_channels=START[1], shared=SHARED, rgb=RGB,
              mask=MASK)
 
+CAFFE = dict(num_chairs=NUM_CHAIRS, image_size=128, fc_units=FC_UNITS,
+             joint_units=JOINT_UNITS, start_channels=START[1], shared=(),
+             rgb=(256, 92, 92),  # deconv6, deconv7, deconv8_new, then deconv9_new to RGB
+             mask=(92, 32, 32),  # deconv6_segm .. deconv8_segm_new, then to the mask
+             mask_fc=8192,  # fc5_segm off fc4, reshaped to 8x8x128
+             upsampling="transposed", slope=0.0)
+"""The authors' released CVPR 2015 definition (stokasto/caffe ``chairs_deconv`` e32d4931,
+``examples/chairs/used_in_paper/3_128x128_train_2.prototxt``); their one-hot has 843
+chairs, the paper's text 809."""
+UPSAMPLING = ("unpool", "transposed")
+
 
 @keras.saving.register_keras_serializable(package="zoo")
 class Unpool2D(layers.Layer):
@@ -99,14 +112,15 @@ class Unpool2D(layers.Layer):
         return (b, 2 * h, 2 * w, c)
 
 
-WIDTHS = ("paper", "small")
+WIDTHS = ("paper", "small", "caffe")
 
 
 def widths(width: str = "paper", image_size: int = 128) -> dict:
     """The builder's width arguments: ``"paper"`` (Fig. 2; at 64 px the last shared stage
     is dropped, a decision: the paper's 64x64 net is not described layer by layer) or
-    ``"small"`` (a CPU budget: FC 128 / 256, 8x8x32, then 64 (48) / 32 / 16 channels), for
-    ``image_size`` 32, 64 or 128."""
+    ``"small"`` (a CPU budget: FC 128 / 256, 8x8x32, then 64 (48) / 32 / 16 channels) or
+    ``"caffe"`` (:data:`CAFFE`; smaller sizes keep the first stages, as the Caffe files'
+    64x64 net: RGB 256, 92 and mask 92, 32), for ``image_size`` 32, 64 or 128."""
     n = stages(image_size, (), (), ()) if image_size in (32, 64, 128) else None
     if n is None:
         raise ValueError(f"image_size must be 32, 64 or 128, got {image_size}")
@@ -116,6 +130,10 @@ def widths(width: str = "paper", image_size: int = 128) -> dict:
     elif width == "small":
         base = dict(fc_units=128, joint_units=256, start_channels=32, shared=(64, 48),
                     rgb=(32,), mask=(16,))
+    elif width == "caffe":
+        base = {k: v for k, v in CAFFE.items() if k not in ("num_chairs", "image_size")}
+        base["rgb"], base["mask"] = base["rgb"][:n - 1], base["mask"][:n - 1]
+        return {**base, "image_size": image_size}
     else:
         raise ValueError(f"width must be one of {WIDTHS}, got {width!r}")
     keep = n - 1 - len(base["rgb"])  # the shared stages this size has room for
@@ -133,15 +151,26 @@ def unpool_numpy(x):
     return out
 
 
-def _dense(x, units, name, slope):
-    x = layers.Dense(units, name=name)(x)
+def _activation(x, name, slope):
+    """Leaky ReLU, or ReLU where the slope is 0 (the Caffe files)."""
+    if slope == 0:
+        return layers.ReLU(name=f"{name}_relu")(x)
     return layers.LeakyReLU(negative_slope=slope, name=f"{name}_lrelu")(x)
 
 
-def _uconv(x, filters, name, slope, kernel, activation=True):
-    x = Unpool2D(name=f"{name}_unpool")(x)
-    x = layers.Conv2D(filters, kernel, padding="same", name=name)(x)
-    return layers.LeakyReLU(negative_slope=slope, name=f"{name}_lrelu")(x) if activation else x
+def _dense(x, units, name, slope):
+    return _activation(layers.Dense(units, name=name)(x), name, slope)
+
+
+def _uconv(x, filters, name, slope, kernel, upsampling="unpool", activation=True):
+    """2x up: unpooling + a ``kernel`` convolution (the paper's figure), or one transposed
+    convolution of stride 2 (the Caffe files' DECONVOLUTION, 5x5, pad 2, output 2x)."""
+    if upsampling == "transposed":
+        x = layers.Conv2DTranspose(filters, kernel, strides=2, padding="same", name=name)(x)
+    else:
+        x = Unpool2D(name=f"{name}_unpool")(x)
+        x = layers.Conv2D(filters, kernel, padding="same", name=name)(x)
+    return _activation(x, name, slope) if activation else x
 
 
 def stages(image_size: int, shared, rgb, mask) -> int:
@@ -167,11 +196,20 @@ def ChairsGenerator(num_chairs: int = NUM_CHAIRS, image_size: int = 128,
                     fc_units: int = FC_UNITS, joint_units: int = JOINT_UNITS,
                     start_channels: int = START[1], shared=SHARED, rgb=RGB, mask=MASK,
                     transform_dim: int = len(TRANSFORMS), kernel: int = KERNEL,
-                    slope: float = SLOPE, name: str = "chairs_generator") -> keras.Model:
+                    slope: float = SLOPE, upsampling: str = "unpool", mask_fc: int = 0,
+                    name: str = "chairs_generator") -> keras.Model:
     """The generator: ``[class (B, num_chairs), view (B, 4), transform (B, transform_dim)]``
-    -> ``{"rgb": (B, S, S, 3), "mask": (B, S, S, 1)}``, ``S = image_size``."""
+    -> ``{"rgb": (B, S, S, 3), "mask": (B, S, S, 1)}``, ``S = image_size``.
+
+    ``mask_fc`` > 0 gives the mask stream its own FC layer of that many units off the last
+    joint layer, reshaped to 8x8x(mask_fc / 64), instead of branching after ``shared``
+    (the Caffe files); ``upsampling`` is ``"unpool"`` or ``"transposed"``."""
     shared, rgb, mask = tuple(shared), tuple(rgb), tuple(mask)
     stages(image_size, shared, rgb, mask)
+    if upsampling not in UPSAMPLING:
+        raise ValueError(f"upsampling must be one of {UPSAMPLING}, got {upsampling!r}")
+    if mask_fc and mask_fc % (START[0] * START[0]):
+        raise ValueError(f"mask_fc must be a multiple of {START[0] * START[0]}, got {mask_fc}")
     c = keras.Input((num_chairs,), name="chair")
     v = keras.Input((VIEW_DIM,), name="view")
     t = keras.Input((transform_dim,), name="transform")
@@ -181,17 +219,24 @@ def ChairsGenerator(num_chairs: int = NUM_CHAIRS, image_size: int = 128,
         streams.append(_dense(x, fc_units, f"fc_{label}_2", slope))
     x = layers.Concatenate(name="joint")(streams)
     x = _dense(x, joint_units, "fc_joint_1", slope)
-    x = _dense(x, joint_units, "fc_joint_2", slope)
-    x = _dense(x, START[0] * START[0] * start_channels, "fc_image", slope)
+    joint = _dense(x, joint_units, "fc_joint_2", slope)
+    x = _dense(joint, START[0] * START[0] * start_channels, "fc_image", slope)
     x = layers.Reshape((START[0], START[0], start_channels), name="reshape")(x)
     for i, filters in enumerate(shared):
-        x = _uconv(x, filters, f"uconv_{i + 1}", slope, kernel)
+        x = _uconv(x, filters, f"uconv_{i + 1}", slope, kernel, upsampling)
+    starts = {"rgb": x, "mask": x}
+    if mask_fc:
+        m = _dense(joint, mask_fc, "fc_mask", slope)
+        starts["mask"] = layers.Reshape((START[0], START[0], mask_fc // START[0] ** 2),
+                                        name="reshape_mask")(m)
     outputs = {}
     for label, widths, channels in (("rgb", rgb, 3), ("mask", mask, 1)):
-        y = x
+        y = starts[label]
         for i, filters in enumerate(widths):
-            y = _uconv(y, filters, f"uconv_{label}_{len(shared) + i + 1}", slope, kernel)
-        outputs[label] = _uconv(y, channels, label, slope, kernel, activation=False)
+            y = _uconv(y, filters, f"uconv_{label}_{len(shared) + i + 1}", slope, kernel,
+                       upsampling)
+        outputs[label] = _uconv(y, channels, label, slope, kernel, upsampling,
+                                activation=False)
     return keras.Model([c, v, t], outputs, name=name)
 
 
@@ -208,4 +253,5 @@ def config_of(model: keras.Model) -> dict:
 
 
 __all__ = ["ChairsGenerator", "Unpool2D", "build", "config_of", "stages", "unpool_numpy",
-           "NUM_CHAIRS", "PAPER", "TRANSFORMS", "VIEW_DIM", "WIDTHS", "widths"]
+           "CAFFE", "NUM_CHAIRS", "PAPER", "TRANSFORMS", "UPSAMPLING", "VIEW_DIM", "WIDTHS",
+           "widths"]
