@@ -10,9 +10,12 @@ state saved for another image or setting is refused, never silently mixed in).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import signal
+import threading
 import zipfile
 import zlib
 from pathlib import Path
@@ -22,8 +25,8 @@ import numpy as np
 from zoo.atomic import atomic_path, leftovers
 from zoo.errors import ZooError, summarize
 
-__all__ = ["PARTIAL_FILE", "STATE_FILE", "DamagedState", "check_state", "clear_state",
-           "continuing", "digest", "has_state", "load_state", "read_state", "save_state"]
+__all__ = ["PARTIAL_FILE", "STATE_FILE", "CtrlC", "DamagedState", "check_state", "clear_state",
+           "continuing", "ctrl_c_between_steps", "digest", "has_state", "load_state", "read_state", "save_state"]
 
 STATE_FILE = "state.npz"  # in the state folder: the arrays and the loop's bookkeeping
 PARTIAL_FILE = STATE_FILE + ".partial.npz"  # what older versions wrote first (now zoo.atomic's)
@@ -116,3 +119,33 @@ def digest(*parts) -> str:
             h.update(repr(part).encode())
         h.update(b"\x00")
     return h.hexdigest()
+
+
+class CtrlC:
+    pressed = False
+
+
+@contextlib.contextmanager
+def ctrl_c_between_steps(enabled: bool):
+    """While enabled, Ctrl-C only sets ``pressed``; the loop stops after the step it is in.
+
+    A step interrupted half-way could leave the variables one step ahead of the
+    bookkeeping; waiting for its end keeps the saved state exact. A second Ctrl-C
+    stops at once (Python's own handler is back), losing only what came after the
+    last save. Signals reach the main thread only: elsewhere nothing changes.
+    """
+    flag = CtrlC()
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def press(signum, frame):
+        flag.pressed = True
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, press)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)

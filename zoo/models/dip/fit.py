@@ -26,12 +26,9 @@ continues from there to the same result as an unbroken run.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +44,8 @@ from zoo.models.dip import TASKS, DIPTask, build
 from zoo.progress import progress as progress_bar
 
 from zoo.models.dip.problems import Problem, psnr01
-from zoo.fit_state import clear_state, continuing, digest, has_state, load_state, save_state
+from zoo.fit_state import (clear_state, continuing, ctrl_c_between_steps, digest, has_state,
+                            load_state, save_state)
 
 __all__ = ["DIPFitter", "Fit", "FitInterrupted", "FitResult", "LoopState", "Problem",
            "clear_state", "data_term", "has_state", "make_code", "psnr01"]
@@ -193,7 +191,7 @@ class Fit:
         if bar and loop.step:
             bar.add(min(loop.step, iterations))
         began, saved_at = time.perf_counter() - loop.seconds, time.perf_counter()
-        with _ctrl_c_between_steps(state_dir is not None) as ctrl_c:
+        with ctrl_c_between_steps(state_dir is not None) as ctrl_c:
             while loop.step < iterations:
                 self._step(loop, iterations, log_every, snapshot_every, on_snapshot, bar)
                 loop.seconds = time.perf_counter() - began
@@ -283,36 +281,6 @@ class LoopState:
 
 class FitInterrupted(ZooError):
     """Ctrl-C during a fit whose state was saved: the message says how to continue."""
-
-
-class _CtrlC:
-    pressed = False
-
-
-@contextlib.contextmanager
-def _ctrl_c_between_steps(enabled: bool):
-    """While enabled, Ctrl-C only sets ``pressed``; the loop stops after the step it is in.
-
-    A step interrupted half-way could leave the variables one step ahead of the
-    bookkeeping; waiting for its end keeps the saved state exact. A second Ctrl-C
-    stops at once (Python's own handler is back), losing only what came after the
-    last save. Signals reach the main thread only: elsewhere nothing changes.
-    """
-    flag = _CtrlC()
-    if not enabled or threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def press(signum, frame):
-        flag.pressed = True
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, press)
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def _fingerprint(problem: Problem, task: DIPTask, network: dict, seed: int) -> str:

@@ -68,7 +68,8 @@ from zoo.models.perceptual import (GATYS_CONTENT_LAYERS, GATYS_STYLE_LAYERS,
 from zoo.models.perceptual.vgg import keras_home
 from zoo.progress import progress as progress_bar
 
-from zoo.fit_state import continuing, digest, has_state, load_state, save_state
+from zoo.fit_state import (continuing, ctrl_c_between_steps, digest, has_state, load_state,
+                            save_state)
 
 __all__ = ["BACKBONES", "COARSEST_SIDE", "CONTENT_WEIGHT", "OPTIMIZERS", "RANDOM_STYLE_WEIGHT",
            "STYLE_WEIGHT", "SynthesisResult", "make_backbone", "synthesize_texture",
@@ -383,7 +384,10 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
     """Coarse to fine over ``levels_spec`` ((H, W) per level); ``make_level(size) -> _Problem``.
 
     Ctrl-C (KeyboardInterrupt) after the first iteration ends the run early with the newest
-    iterate, so minutes of optimisation are not lost (``SynthesisResult.interrupted``).
+    iterate, so minutes of optimisation are not lost (``SynthesisResult.interrupted``). The
+    first Ctrl-C is taken at the end of the iteration it falls in (a KeyboardInterrupt raised
+    at an arbitrary point can land in a garbage-collection callback, JAX's for one, where
+    Python swallows it and the run goes on); a second one stops at once.
     With ``saving``, the fit is also saved every ``saving.every`` seconds, on Ctrl-C and at
     the end, and a saved fit is continued: Adam to the same result as an unbroken run,
     L-BFGS from the saved image with a fresh curvature memory (SciPy's L-BFGS-B does not
@@ -402,6 +406,8 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
     start = time.perf_counter() - (saved["seconds"] if saved else 0.0)
     saved_at, newest = [time.perf_counter()], {}
     x, initial, interrupted = None, math.nan, False
+    ctrl_c_context = ctrl_c_between_steps(True)
+    ctrl_c = ctrl_c_context.__enter__()
     try:
         for level, size in enumerate(levels_spec):
             if saved and level < saved["level"]:
@@ -431,6 +437,8 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
                 if saving and saving.every and time.perf_counter() - saved_at[0] >= saving.every:
                     _save(saving, newest, history, evals[0], time.perf_counter() - start)
                     saved_at[0] = time.perf_counter()
+                if ctrl_c.pressed:
+                    raise KeyboardInterrupt
 
             x = x0
             if step0 < iterations:
@@ -443,6 +451,8 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
                                             True)
         done[0] = newest["done"]  # the bookkeeping of a half-recorded iteration goes
         del history[done[0]:]
+    finally:
+        ctrl_c_context.__exit__(None, None, None)
     if saving and newest:
         _save(saving, newest, history, evals[0], time.perf_counter() - start)
     if bar is not None and done[0] < total and not interrupted:  # L-BFGS converged early
