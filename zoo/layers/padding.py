@@ -58,7 +58,7 @@ class _Padding2D(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class ReflectionPadding2D(_Padding2D):
-    """Pad height and width by reflection (TFLite MIRROR_PAD)."""
+    """Pad height and width by reflection (TFLite: STRIDED_SLICE, REVERSE_V2, CONCATENATION)."""
 
     def call(self, x):
         (top, bottom), (left, right) = self.padding

@@ -406,53 +406,53 @@ def _run(levels_spec, make_level, x_init, iterations, optimizer, learning_rate, 
     start = time.perf_counter() - (saved["seconds"] if saved else 0.0)
     saved_at, newest = [time.perf_counter()], {}
     x, initial, interrupted = None, math.nan, False
-    ctrl_c_context = ctrl_c_between_steps(True)
-    ctrl_c = ctrl_c_context.__enter__()
-    try:
-        for level, size in enumerate(levels_spec):
-            if saved and level < saved["level"]:
-                continue
-            problem = make_level(size)
-            step0, moments = 0, None
-            if saved and level == saved["level"]:
-                x0, initial = saved["x"], saved["initial"]
-                step0, moments = saved["step"], saved["moments"]
-            else:
-                x0 = problem.clip(x_init(problem.shape) if x is None
-                                  else _upsample(x, problem.shape))
-                initial = problem.evaluate(x0)[0]
+    with ctrl_c_between_steps(True) as ctrl_c:
+        try:
+            for level, size in enumerate(levels_spec):
+                if saved and level < saved["level"]:
+                    continue
+                problem = make_level(size)
+                step0, moments = 0, None
+                if saved and level == saved["level"]:
+                    x0, initial = saved["x"], saved["initial"]
+                    step0, moments = saved["step"], saved["moments"]
+                else:
+                    x0 = problem.clip(x_init(problem.shape) if x is None
+                                      else _upsample(x, problem.shape))
+                    initial = problem.evaluate(x0)[0]
 
-            def on_iteration(step, loss, xk, state, level=level, size=size, problem=problem,
-                             initial=initial):
-                done[0] += 1
-                history.append({"level": level, "size": list(size), "iteration": step,
-                                "loss": loss})
-                moments = state() if saving else []
-                newest.update(problem=problem, x=xk, done=done[0], level=level, step=step,
-                              initial=initial, moments=moments)  # one call: Ctrl-C-safe
-                if bar is not None:
-                    bar.add(1, values=[("loss", loss)]) if hasattr(bar, "target") else bar.add(1)
-                if snapshot_every and on_snapshot and done[0] % snapshot_every == 0:
-                    on_snapshot(done[0], problem.render(xk))
-                if saving and saving.every and time.perf_counter() - saved_at[0] >= saving.every:
-                    _save(saving, newest, history, evals[0], time.perf_counter() - start)
-                    saved_at[0] = time.perf_counter()
-                if ctrl_c.pressed:
-                    raise KeyboardInterrupt
+                def on_iteration(step, loss, xk, state, level=level, size=size, problem=problem,
+                                 initial=initial):
+                    done[0] += 1
+                    history.append({"level": level, "size": list(size), "iteration": step,
+                                    "loss": loss})
+                    moments = state() if saving else []
+                    newest.update(problem=problem, x=xk, done=done[0], level=level, step=step,
+                                  initial=initial, moments=moments)  # one call: Ctrl-C-safe
+                    if bar is not None and hasattr(bar, "target"):
+                        bar.add(1, values=[("loss", loss)])
+                    elif bar is not None:
+                        bar.add(1)
+                    if snapshot_every and on_snapshot and done[0] % snapshot_every == 0:
+                        on_snapshot(done[0], problem.render(xk))
+                    elapsed = time.perf_counter() - saved_at[0]
+                    if saving and saving.every and elapsed >= saving.every:
+                        _save(saving, newest, history, evals[0], time.perf_counter() - start)
+                        saved_at[0] = time.perf_counter()
+                    if ctrl_c.pressed:
+                        raise KeyboardInterrupt
 
-            x = x0
-            if step0 < iterations:
-                x = _optimise(problem, x0, iterations, optimizer, learning_rate, on_iteration,
-                              evals, step0, moments)
-    except KeyboardInterrupt:
-        if not newest:
-            raise
-        problem, x, initial, interrupted = (newest["problem"], newest["x"], newest["initial"],
-                                            True)
-        done[0] = newest["done"]  # the bookkeeping of a half-recorded iteration goes
-        del history[done[0]:]
-    finally:
-        ctrl_c_context.__exit__(None, None, None)
+                x = x0
+                if step0 < iterations:
+                    x = _optimise(problem, x0, iterations, optimizer, learning_rate, on_iteration,
+                                  evals, step0, moments)
+        except KeyboardInterrupt:
+            if not newest:
+                raise
+            problem, x, initial, interrupted = (newest["problem"], newest["x"], newest["initial"],
+                                                True)
+            done[0] = newest["done"]  # the bookkeeping of a half-recorded iteration goes
+            del history[done[0]:]
     if saving and newest:
         _save(saving, newest, history, evals[0], time.perf_counter() - start)
     if bar is not None and done[0] < total and not interrupted:  # L-BFGS converged early
